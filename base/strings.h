@@ -1,0 +1,23 @@
+// File: base/strings.h
+//
+// Debian 12 builds Abseil with ABSL_OPTION_USE_STD_STRING_VIEW=0, so
+// absl::string_view is not std::string_view and absl::StrCat() does not take a
+// std::string_view. txflag's own APIs use std::string_view; convert at the
+// Abseil boundary with Av():
+//
+//   absl::StrCat("amount '", Av(text), "' is negative")
+#ifndef TXFLAG_BASE_STRINGS_H_
+#define TXFLAG_BASE_STRINGS_H_
+
+#include <string_view>
+
+#include "absl/strings/string_view.h"
+
+namespace txflag {
+
+inline absl::string_view Av(std::string_view s) { return {s.data(), s.size()}; }
+inline std::string_view Sv(absl::string_view s) { return {s.data(), s.size()}; }
+
+}  // namespace txflag
+
+#endif  // TXFLAG_BASE_STRINGS_H_
