@@ -1,0 +1,531 @@
+#include "engine/processor.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "base/currency.h"
+#include "base/hash.h"
+#include "base/status_macros.h"
+#include "base/strings.h"
+#include "base/time_util.h"
+#include "google/protobuf/util/json_util.h"
+
+namespace txflag::engine {
+namespace {
+
+constexpr uint32_t kFormatVersion = 1;
+constexpr int64_t kNoTimestamp = std::numeric_limits<int64_t>::min();
+
+bool Later(const auto& a, const auto& b) {
+  return a.ts > b.ts || (a.ts == b.ts && a.seq > b.seq);
+}
+
+uint64_t CounterpartyHash(const std::string& account, const std::string& name) {
+  if (!account.empty()) return Fnv1a64(account);
+  if (!name.empty()) return Fnv1a64(name, Fnv1a64("name:"));
+  return Fnv1a64("cash");
+}
+
+std::string PaymentAsText(const txflag::v1::Payment& payment) {
+  std::string json;
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  // Printing a valid message cannot fail; an empty string would only lose
+  // the raw text of a rejects row, never the row itself.
+  if (!google::protobuf::util::MessageToJsonString(payment, &json, options)
+           .ok()) {
+    json.clear();
+  }
+  return json;
+}
+
+void SetTimestamp(int64_t seconds, google::protobuf::Timestamp* ts) {
+  ts->set_seconds(seconds);
+  ts->set_nanos(0);
+}
+
+bool SameAggregates(
+    const google::protobuf::RepeatedPtrField<txflag::v1::Aggregate>& a,
+    const std::vector<txflag::v1::Aggregate>& b) {
+  if (a.size() != static_cast<int>(b.size())) return false;
+  for (size_t i = 0; i < b.size(); ++i) {
+    const auto& x = a[static_cast<int>(i)];
+    if (x.name() != b[i].name() || x.value() != b[i].value() ||
+        x.threshold() != b[i].threshold() || x.unit() != b[i].unit()) {
+      return false;
+    }
+  }
+  return true;
+}
+
+int64_t FloorDiv(int64_t a, int64_t b) {
+  return a >= 0 ? a / b : (a - b + 1) / b;
+}
+
+}  // namespace
+
+absl::Status Processor::Options::Validate() const {
+  if (allowed_lateness_seconds < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("allowed lateness must be 0 or more seconds, got ",
+                     allowed_lateness_seconds));
+  }
+  if (state_prefix.empty() || state_prefix.back() != '/') {
+    return absl::InvalidArgumentError(
+        absl::StrCat("state prefix must end in '/', got '", state_prefix, "'"));
+  }
+  return absl::OkStatus();
+}
+
+Processor::Processor(const rules::CompiledPack* pack, Options options,
+                     StateStore* store, RejectSink* rejects, AlertSink* alerts)
+    : pack_(pack),
+      options_(std::move(options)),
+      store_(store),
+      rejects_(rejects),
+      alerts_(alerts),
+      clock_(pack->time_zone),
+      suppression_seconds_(int64_t{pack->proto.suppression_days()} * 86400) {}
+
+absl::StatusOr<std::unique_ptr<Processor>> Processor::Open(
+    const rules::CompiledPack* pack, Options options, StateStore* store,
+    RejectSink* rejects, AlertSink* alerts) {
+  TXFLAG_RETURN_IF_ERROR(options.Validate());
+  std::unique_ptr<Processor> processor(
+      new Processor(pack, std::move(options), store, rejects, alerts));
+  TXFLAG_RETURN_IF_ERROR(processor->Restore());
+  return processor;
+}
+
+std::string Processor::AccountKey(std::string_view account) const {
+  return absl::StrCat(options_.state_prefix, "acct/", Av(account));
+}
+std::string Processor::AlertKey(std::string_view alert_id) const {
+  return absl::StrCat(options_.state_prefix, "alert/", Av(alert_id));
+}
+std::string Processor::CheckpointKey() const {
+  return absl::StrCat(options_.state_prefix, "meta/checkpoint");
+}
+
+absl::Status Processor::Restore() {
+  TXFLAG_ASSIGN_OR_RETURN(std::optional<std::string> stored,
+                          store_->Get(CheckpointKey()));
+  if (!stored.has_value()) {
+    checkpoint_.set_format_version(kFormatVersion);
+    checkpoint_.set_rule_pack_hash(pack_->stamp.content_hash());
+    checkpoint_.set_max_seen_ts(kNoTimestamp);
+    checkpoint_.set_last_sweep_day(kNoTimestamp);
+    return rejects_->Restore("");
+  }
+  if (!checkpoint_.ParseFromString(*stored)) {
+    return absl::DataLossError(absl::StrCat(
+        "state checkpoint '", CheckpointKey(),
+        "' is corrupt: restore the state dir from a backup or start with "
+        "--fresh"));
+  }
+  if (checkpoint_.format_version() != kFormatVersion) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "state was written by a txflag with state format ",
+        checkpoint_.format_version(), "; this one reads format ",
+        kFormatVersion));
+  }
+  if (checkpoint_.rule_pack_hash() != pack_->stamp.content_hash()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the state dir holds state made with rule pack ",
+        checkpoint_.rule_pack_hash(), " but this run uses ",
+        pack_->stamp.name(), " ", pack_->stamp.version(), " (",
+        pack_->stamp.content_hash(),
+        "): use another --state-dir, or --fresh to start over"));
+  }
+  for (auto& buffered : *checkpoint_.mutable_buffer()) {
+    Buffered b;
+    b.ts = buffered.payment().timestamp().seconds();
+    b.seq = buffered.seq();
+    b.location = std::move(*buffered.mutable_location());
+    b.payment = std::move(*buffered.mutable_payment());
+    heap_.push_back(std::move(b));
+    std::push_heap(heap_.begin(), heap_.end(),
+                   [](const Buffered& a, const Buffered& b) {
+                     return Later(a, b);
+                   });
+  }
+  checkpoint_.clear_buffer();
+
+  const std::string prefix = AccountKey("");
+  absl::Status decode_status;
+  TXFLAG_RETURN_IF_ERROR(store_->Scan(
+      prefix, [&](std::string_view key, std::string_view value) {
+        txflag::v1::state::AccountState proto;
+        if (!proto.ParseFromArray(value.data(), static_cast<int>(value.size())) ||
+            proto.windows_size() > static_cast<int>(pack_->rules.size())) {
+          decode_status = absl::DataLossError(
+              absl::StrCat("account state '", Av(key), "' is corrupt"));
+          return false;
+        }
+        auto account = std::make_unique<Account>();
+        account->windows.resize(pack_->rules.size());
+        for (int i = 0; i < proto.windows_size(); ++i) {
+          std::string_view bytes = proto.windows(i);
+          absl::Status s = account->windows[i].DecodeFrom(&bytes);
+          if (!s.ok()) {
+            decode_status = absl::DataLossError(absl::StrCat(
+                "account state '", Av(key), "': ", s.message()));
+            return false;
+          }
+        }
+        for (auto& open : *proto.mutable_open_alerts()) {
+          OpenAlert alert;
+          alert.proto = std::move(open);
+          for (const auto& id : alert.proto.alert().evidence().transactions()) {
+            alert.evidence_ids.insert(id);
+          }
+          account->open_alerts.push_back(std::move(alert));
+        }
+        accounts_.emplace(std::string(key.substr(prefix.size())),
+                          std::move(account));
+        return true;
+      }));
+  TXFLAG_RETURN_IF_ERROR(decode_status);
+  return rejects_->Restore(checkpoint_.rejects());
+}
+
+absl::Status Processor::Reject(std::string_view location,
+                               std::string_view reason, std::string_view raw) {
+  if (options_.strict) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(Av(location), ": ", Av(reason)));
+  }
+  return rejects_->Write(location, reason, raw);
+}
+
+absl::Status Processor::Process(SourceRecord* record) {
+  auto* stats = checkpoint_.mutable_stats();
+  stats->set_records(stats->records() + 1);
+  if (record->kind == SourceRecord::Kind::kReject) {
+    stats->set_rejected(stats->rejected() + 1);
+    return Reject(record->location, record->reason, record->raw);
+  }
+  const int64_t ts = record->payment.timestamp().seconds();
+  const int64_t max_seen = checkpoint_.max_seen_ts();
+  if (max_seen != kNoTimestamp &&
+      ts < max_seen - options_.allowed_lateness_seconds) {
+    stats->set_late(stats->late() + 1);
+    return Reject(
+        record->location,
+        absl::StrCat("late: timestamp ", FormatUtcTimestamp(ts), " is ",
+                     max_seen - ts, " s behind the newest timestamp seen (",
+                     FormatUtcTimestamp(max_seen),
+                     "), more than the allowed lateness of ",
+                     options_.allowed_lateness_seconds, " s"),
+        PaymentAsText(record->payment));
+  }
+  if (ts > max_seen) checkpoint_.set_max_seen_ts(ts);
+  Buffered b;
+  b.payment = std::move(record->payment);
+  b.location = std::move(record->location);
+  b.ts = ts;
+  b.seq = checkpoint_.next_seq();
+  checkpoint_.set_next_seq(b.seq + 1);
+  heap_.push_back(std::move(b));
+  std::push_heap(heap_.begin(), heap_.end(),
+                 [](const Buffered& x, const Buffered& y) { return Later(x, y); });
+  return Release(checkpoint_.max_seen_ts() - options_.allowed_lateness_seconds);
+}
+
+absl::Status Processor::Drain() {
+  return Release(std::numeric_limits<int64_t>::max());
+}
+
+absl::Status Processor::Release(int64_t until) {
+  auto later = [](const Buffered& x, const Buffered& y) { return Later(x, y); };
+  while (!heap_.empty() && heap_.front().ts <= until) {
+    std::pop_heap(heap_.begin(), heap_.end(), later);
+    Buffered b = std::move(heap_.back());
+    heap_.pop_back();
+    TXFLAG_RETURN_IF_ERROR(ProcessPayment(b.payment, b.location));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Processor::ProcessPayment(const txflag::v1::Payment& payment,
+                                       std::string_view location) {
+  auto* stats = checkpoint_.mutable_stats();
+  auto rate = pack_->rates.find(payment.currency());
+  std::optional<int> exponent = CurrencyExponent(payment.currency());
+  if (rate == pack_->rates.end() || !exponent.has_value()) {
+    stats->set_rejected(stats->rejected() + 1);
+    return Reject(location,
+                  absl::StrCat("no exchange rate for currency '",
+                               payment.currency(), "' in rule pack ",
+                               pack_->stamp.name(), ": add rate { currency: \"",
+                               payment.currency(), "\" rate: ... }"),
+                  PaymentAsText(payment));
+  }
+  const int64_t ts = payment.timestamp().seconds();
+  const int64_t day = FloorDiv(ts, 86400);
+  if (day > checkpoint_.last_sweep_day()) {
+    Sweep(ts);
+    checkpoint_.set_last_sweep_day(day);
+  }
+  double amount = static_cast<double>(payment.amount_minor()) * rate->second *
+                  std::pow(10.0, pack_->base_exponent - *exponent);
+  rules::Leg leg;
+  leg.ts = ts;
+  leg.amount = std::max<int64_t>(1, std::llround(amount));
+  LocalClock::Local local = clock_.At(ts);
+  leg.local_day = local.day;
+  leg.local_hour = local.hour;
+  leg.channel = payment.channel();
+  leg.mcc = static_cast<uint16_t>(payment.mcc());
+
+  stats->set_payments(stats->payments() + 1);
+  if (stats->payments() == 1 || ts < stats->min_event_ts()) {
+    stats->set_min_event_ts(ts);
+  }
+  if (ts > stats->max_event_ts()) stats->set_max_event_ts(ts);
+
+  if (!payment.debtor_account().empty()) {
+    leg.direction = txflag::v1::OUTGOING;
+    leg.counterparty =
+        CounterpartyHash(payment.creditor_account(), payment.creditor_name());
+    TXFLAG_RETURN_IF_ERROR(ProcessLeg(payment, payment.debtor_account(), &leg));
+  }
+  if (!payment.creditor_account().empty()) {
+    leg.direction = txflag::v1::INCOMING;
+    leg.counterparty =
+        CounterpartyHash(payment.debtor_account(), payment.debtor_name());
+    TXFLAG_RETURN_IF_ERROR(
+        ProcessLeg(payment, payment.creditor_account(), &leg));
+  }
+  return absl::OkStatus();
+}
+
+Processor::Account* Processor::FindOrCreateAccount(const std::string& account) {
+  auto [it, inserted] = accounts_.try_emplace(account);
+  if (inserted) {
+    it->second = std::make_unique<Account>();
+    it->second->windows.resize(pack_->rules.size());
+  }
+  Account* state = it->second.get();
+  if (!state->dirty) {
+    state->dirty = true;
+    dirty_.push_back(account);
+  }
+  return state;
+}
+
+absl::Status Processor::ProcessLeg(const txflag::v1::Payment& payment,
+                                   const std::string& account,
+                                   rules::Leg* leg) {
+  Account* state = nullptr;
+  for (size_t i = 0; i < pack_->rules.size(); ++i) {
+    const rules::Rule& rule = *pack_->rules[i];
+    leg->flags = 0;
+    if (!rule.Accepts(payment, leg)) continue;
+    if (state == nullptr) state = FindOrCreateAccount(account);
+    rules::Window& window = state->windows[i];
+    window.EvictOlderThan(leg->ts - rule.window_seconds() + 1);
+    rules::Leg stored = *leg;
+    stored.payment_id = payment.id();
+    window.Add(std::move(stored));
+    std::optional<rules::Hit> hit = rule.Evaluate(window.legs().back(), window);
+    if (hit.has_value()) {
+      RaiseOrExtend(account, state, i, rule, *hit, window.legs().back());
+    }
+  }
+  return absl::OkStatus();
+}
+
+void Processor::RaiseOrExtend(const std::string& account, Account* state,
+                              size_t rule_index, const rules::Rule& rule,
+                              const rules::Hit& hit, const rules::Leg& leg) {
+  auto* stats = checkpoint_.mutable_stats();
+  OpenAlert* open = nullptr;
+  for (auto it = state->open_alerts.begin(); it != state->open_alerts.end();
+       ++it) {
+    if (it->proto.rule_index() != rule_index) continue;
+    if (leg.ts - it->proto.opened_ts() >= suppression_seconds_) {
+      if (it->changed) closed_.push_back(it->proto.alert());
+      state->open_alerts.erase(it);
+    } else {
+      open = &*it;
+    }
+    break;
+  }
+  bool changed = false;
+  if (open == nullptr) {
+    state->open_alerts.emplace_back();
+    open = &state->open_alerts.back();
+    open->proto.set_rule_index(static_cast<uint32_t>(rule_index));
+    open->proto.set_opened_ts(leg.ts);
+    open->proto.set_last_leg_ts(kNoTimestamp);
+    txflag::v1::Alert& alert = *open->proto.mutable_alert();
+    const std::string& hash = pack_->stamp.content_hash();
+    uint64_t h = Fnv1a64(hash);
+    h = Fnv1a64("|", h);
+    h = Fnv1a64(account, h);
+    h = Fnv1a64("|", h);
+    h = Fnv1a64(rule.id(), h);
+    h = Fnv1a64("|", h);
+    h = Fnv1a64(leg.payment_id, h);
+    alert.set_alert_id(absl::StrCat("TXA-", Hex64(h)));
+    alert.set_account(account);
+    for (const auto& t : rule.typologies()) alert.add_typologies(t);
+    alert.add_rules(rule.id());
+    *alert.mutable_rule_pack() = pack_->stamp;
+    SetTimestamp(leg.ts, alert.mutable_window_start());
+    SetTimestamp(leg.ts, alert.mutable_window_end());
+    stats->set_alerts_raised(stats->alerts_raised() + 1);
+    changed = true;
+  }
+  txflag::v1::Alert& alert = *open->proto.mutable_alert();
+  txflag::v1::Evidence& evidence = *alert.mutable_evidence();
+  const uint32_t cap = pack_->proto.max_evidence_transactions();
+  int64_t last_leg_ts = open->proto.last_leg_ts();
+  int64_t newest = last_leg_ts;
+  for (const rules::Leg* l : hit.legs) {
+    if (open->evidence_ids.contains(l->payment_id)) continue;
+    if (static_cast<uint32_t>(evidence.transactions_size()) < cap) {
+      evidence.add_transactions(l->payment_id);
+      open->evidence_ids.insert(l->payment_id);
+    } else if (l->ts > last_leg_ts) {
+      // Past the cap only a count is kept; a leg counts once because only
+      // legs newer than every leg counted so far are counted.
+      evidence.set_transactions_omitted(evidence.transactions_omitted() + 1);
+    } else {
+      continue;
+    }
+    newest = std::max(newest, l->ts);
+    if (l->ts < alert.window_start().seconds()) {
+      SetTimestamp(l->ts, alert.mutable_window_start());
+    }
+    if (l->ts > alert.window_end().seconds()) {
+      SetTimestamp(l->ts, alert.mutable_window_end());
+    }
+    changed = true;
+  }
+  open->proto.set_last_leg_ts(newest);
+  if (!SameAggregates(evidence.aggregates(), hit.aggregates)) {
+    evidence.clear_aggregates();
+    for (const auto& a : hit.aggregates) *evidence.add_aggregates() = a;
+    changed = true;
+  }
+  double score =
+      std::min(100.0, std::round(rule.base_score() * hit.strength * 10) / 10);
+  if (score > alert.score()) {
+    alert.set_score(score);
+    changed = true;
+  }
+  if (alert.explanation() != hit.explanation) {
+    alert.set_explanation(hit.explanation);
+    changed = true;
+  }
+  if (!changed) return;
+  alert.set_revision(alert.revision() + 1);
+  stats->set_alert_revisions(stats->alert_revisions() + 1);
+  open->changed = true;
+  if (alerts_ != nullptr) {
+    pending_revisions_.push_back(alert);
+  }
+}
+
+void Processor::Sweep(int64_t now) {
+  for (auto it = accounts_.begin(); it != accounts_.end();) {
+    Account& account = *it->second;
+    bool keep = false;
+    for (size_t i = 0; i < account.windows.size(); ++i) {
+      account.windows[i].EvictOlderThan(now - pack_->rules[i]->window_seconds() +
+                                        1);
+      keep = keep || !account.windows[i].empty();
+    }
+    for (auto a = account.open_alerts.begin();
+         a != account.open_alerts.end();) {
+      if (now - a->proto.opened_ts() >= suppression_seconds_) {
+        if (a->changed) closed_.push_back(a->proto.alert());
+        a = account.open_alerts.erase(a);
+      } else {
+        ++a;
+      }
+    }
+    if (keep || !account.open_alerts.empty()) {
+      ++it;
+      continue;
+    }
+    forgotten_.push_back(it->first);
+    accounts_.erase(it++);
+  }
+}
+
+absl::Status Processor::Commit(std::string source_checkpoint) {
+  if (alerts_ != nullptr) {
+    for (const auto& alert : pending_revisions_) {
+      TXFLAG_RETURN_IF_ERROR(alerts_->Emit(alert));
+    }
+    pending_revisions_.clear();
+    TXFLAG_RETURN_IF_ERROR(alerts_->Flush());
+  }
+  TXFLAG_ASSIGN_OR_RETURN(std::string rejects_checkpoint, rejects_->Flush());
+  StateBatch batch;
+  for (const std::string& name : forgotten_) batch.Delete(AccountKey(name));
+  for (const auto& alert : closed_) {
+    batch.Put(AlertKey(alert.alert_id()), alert.SerializeAsString());
+  }
+  txflag::v1::state::AccountState proto;
+  for (const std::string& name : dirty_) {
+    auto it = accounts_.find(name);
+    if (it == accounts_.end()) continue;  // forgotten since
+    Account& account = *it->second;
+    account.dirty = false;
+    proto.Clear();
+    for (const auto& window : account.windows) {
+      window.EncodeTo(proto.add_windows());
+    }
+    for (auto& open : account.open_alerts) {
+      *proto.add_open_alerts() = open.proto;
+      if (open.changed) {
+        batch.Put(AlertKey(open.proto.alert().alert_id()),
+                  open.proto.alert().SerializeAsString());
+        open.changed = false;
+      }
+    }
+    batch.Put(AccountKey(name), proto.SerializeAsString());
+  }
+  checkpoint_.set_source(std::move(source_checkpoint));
+  checkpoint_.set_rejects(std::move(rejects_checkpoint));
+  for (const Buffered& b : heap_) {
+    auto* buffered = checkpoint_.add_buffer();
+    *buffered->mutable_payment() = b.payment;
+    buffered->set_location(b.location);
+    buffered->set_seq(b.seq);
+  }
+  batch.Put(CheckpointKey(), checkpoint_.SerializeAsString());
+  checkpoint_.clear_buffer();
+  TXFLAG_RETURN_IF_ERROR(store_->Write(batch));
+  dirty_.clear();
+  forgotten_.clear();
+  closed_.clear();
+  return absl::OkStatus();
+}
+
+absl::Status Processor::ForEachAlert(
+    const std::function<void(const txflag::v1::Alert&)>& fn) {
+  const std::string prefix = AlertKey("");
+  absl::Status status;
+  txflag::v1::Alert alert;
+  TXFLAG_RETURN_IF_ERROR(store_->Scan(
+      prefix, [&](std::string_view key, std::string_view value) {
+        if (!alert.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+          status = absl::DataLossError(
+              absl::StrCat("alert '", Av(key), "' in the state is corrupt"));
+          return false;
+        }
+        fn(alert);
+        return true;
+      }));
+  return status;
+}
+
+}  // namespace txflag::engine

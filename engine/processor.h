@@ -1,0 +1,173 @@
+// File: engine/processor.h
+//
+// The engine proper: takes payments in arrival order, puts them in event-time
+// order, updates both accounts' windows, runs every rule on the account it
+// judges, and raises or extends alerts. State lives in memory (the working
+// set of active accounts) and is mirrored to a StateStore in atomic commits
+// that also hold the input position, so a run killed at any point resumes
+// exactly.
+//
+//   Processor::Options options;
+//   TXFLAG_ASSIGN_OR_RETURN(auto processor,
+//       Processor::Open(pack, options, &store, &rejects, /*alerts=*/nullptr));
+//   TXFLAG_RETURN_IF_ERROR(source.Restore(processor->source_checkpoint()));
+//   while (source.Next(&record)) {
+//     TXFLAG_RETURN_IF_ERROR(processor->Process(&record));
+//     if (time to commit) processor->Commit(source.Checkpoint());
+//   }
+//   processor->Drain(); processor->Commit(source.Checkpoint());
+//
+// Event time: a payment more than `allowed_lateness_seconds` older than the
+// newest timestamp seen so far is late: it is rejected (reason "late") and
+// counted. Others wait in a reorder buffer until the watermark (newest
+// timestamp - allowed lateness) passes them, then are processed in
+// (timestamp, arrival) order. The result depends only on the input order and
+// the rule pack, never on timing or commit points.
+//
+// Not thread-safe: one thread drives a Processor. Several Processors (one per
+// Kafka partition) may share one StateStore under different key prefixes.
+#ifndef TXFLAG_ENGINE_PROCESSOR_H_
+#define TXFLAG_ENGINE_PROCESSOR_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "engine/alert_sink.h"
+#include "engine/local_time.h"
+#include "engine/source.h"
+#include "engine/state_store.h"
+#include "proto/alert.pb.h"
+#include "proto/state.pb.h"
+#include "rules/rule_pack.h"
+
+namespace txflag::engine {
+
+class Processor {
+ public:
+  struct Options {
+    // How far behind the newest timestamp seen a payment may arrive and still
+    // be processed in order. Seconds; default 1 hour.
+    int64_t allowed_lateness_seconds = 3600;
+    // Prefix of every key this processor writes ("t0/"); one per task.
+    std::string state_prefix = "t0/";
+    // Stop at the first rejected record with InvalidArgument naming it,
+    // instead of writing it to the rejects sink.
+    bool strict = false;
+
+    absl::Status Validate() const;
+  };
+
+  using Stats = txflag::v1::state::ProcessorStats;
+
+  // Opens a processor over `store`, restoring the state and checkpoint found
+  // under options.state_prefix (a fresh state when there is none) and
+  // rewinding `rejects` to its checkpoint. `pack`, `store` and `rejects` must
+  // outlive the processor; `alerts` may be null (revisions are then only kept
+  // in the store). Returns FailedPrecondition when the stored state was made
+  // with another rule pack, DataLoss when it is corrupt.
+  static absl::StatusOr<std::unique_ptr<Processor>> Open(
+      const rules::CompiledPack* pack, Options options, StateStore* store,
+      RejectSink* rejects, AlertSink* alerts);
+
+  // The source position stored with the state ("" for a fresh state): hand
+  // it to PaymentSource::Restore before reading.
+  const std::string& source_checkpoint() const {
+    return checkpoint_.source();
+  }
+
+  // Takes one record (its payment is moved out). Rejects go to the rejects
+  // sink (or, with Options::strict, end the run with InvalidArgument).
+  // Payments are buffered and processed once the watermark passes them.
+  absl::Status Process(SourceRecord* record);
+
+  // End of input: processes everything still in the reorder buffer.
+  absl::Status Drain();
+
+  // Atomically stores the state changed since the last commit together with
+  // `source_checkpoint` (the position after the last record given to
+  // Process) and the rejects sink's position. Alert revisions are flushed to
+  // the alert sink first, so none is lost if the commit fails or the process
+  // dies after it.
+  absl::Status Commit(std::string source_checkpoint);
+
+  const Stats& stats() const { return checkpoint_.stats(); }
+  // Accounts held in memory (the working set).
+  size_t active_accounts() const { return accounts_.size(); }
+  // Payments waiting in the reorder buffer.
+  size_t buffered() const { return heap_.size(); }
+
+  // Calls fn with the latest revision of every alert in the store, ordered by
+  // alert id. Commit first to include the newest changes.
+  absl::Status ForEachAlert(
+      const std::function<void(const txflag::v1::Alert&)>& fn);
+
+ private:
+  struct OpenAlert {
+    txflag::v1::state::OpenAlert proto;
+    absl::flat_hash_set<std::string> evidence_ids;
+    bool changed = false;  // to be written at the next commit
+  };
+  struct Account {
+    std::vector<rules::Window> windows;  // one per rule
+    std::vector<OpenAlert> open_alerts;
+    bool dirty = false;
+  };
+  struct Buffered {
+    txflag::v1::Payment payment;
+    std::string location;
+    int64_t ts = 0;
+    int64_t seq = 0;
+  };
+
+  Processor(const rules::CompiledPack* pack, Options options,
+            StateStore* store, RejectSink* rejects, AlertSink* alerts);
+
+  absl::Status Restore();
+  absl::Status Reject(std::string_view location, std::string_view reason,
+                      std::string_view raw);
+  // Processes buffered payments up to (and including) timestamp `until`.
+  absl::Status Release(int64_t until);
+  absl::Status ProcessPayment(const txflag::v1::Payment& payment,
+                              std::string_view location);
+  absl::Status ProcessLeg(const txflag::v1::Payment& payment,
+                          const std::string& account, rules::Leg* leg);
+  Account* FindOrCreateAccount(const std::string& account);
+  void RaiseOrExtend(const std::string& account, Account* state,
+                     size_t rule_index, const rules::Rule& rule,
+                     const rules::Hit& hit, const rules::Leg& leg);
+  // Evicts stale legs and expired alerts of every account; forgets accounts
+  // left with nothing.
+  void Sweep(int64_t now);
+  std::string AccountKey(std::string_view account) const;
+  std::string AlertKey(std::string_view alert_id) const;
+  std::string CheckpointKey() const;
+
+  const rules::CompiledPack* pack_;
+  Options options_;
+  StateStore* store_;
+  RejectSink* rejects_;
+  AlertSink* alerts_;
+  LocalClock clock_;
+  int64_t suppression_seconds_;
+
+  txflag::v1::state::Checkpoint checkpoint_;
+  absl::flat_hash_map<std::string, std::unique_ptr<Account>> accounts_;
+  std::vector<std::string> dirty_;          // accounts changed since commit
+  std::vector<std::string> forgotten_;      // accounts to delete at commit
+  std::vector<txflag::v1::Alert> closed_;   // alerts closed since commit
+  std::vector<Buffered> heap_;              // min-heap on (ts, seq)
+  // Revisions raised since the last commit, handed to the alert sink (and
+  // flushed) at the next commit, before the state that made them is stored.
+  std::vector<txflag::v1::Alert> pending_revisions_;
+};
+
+}  // namespace txflag::engine
+
+#endif  // TXFLAG_ENGINE_PROCESSOR_H_

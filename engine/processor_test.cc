@@ -1,0 +1,387 @@
+#include "engine/processor.h"
+
+#include <map>
+
+#include "base/time_util.h"
+#include "engine/driver.h"
+#include "engine/memory.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace txflag::engine {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using txflag::v1::Alert;
+using txflag::v1::Payment;
+
+// Fires when an account has at least `min` legs of `direction` in one day.
+class CountRule : public rules::Rule {
+ public:
+  CountRule(std::string id, txflag::v1::Direction direction, int min)
+      : id_(std::move(id)), direction_(direction), min_(min) {}
+  const std::string& id() const override { return id_; }
+  const std::vector<std::string>& typologies() const override {
+    return typologies_;
+  }
+  double base_score() const override { return 50; }
+  int64_t window_seconds() const override { return 86400; }
+  bool Accepts(const Payment& payment, rules::Leg* leg) const override {
+    return leg->direction == direction_;
+  }
+  std::optional<rules::Hit> Evaluate(const rules::Leg& leg,
+                                     const rules::Window& window) const override {
+    if (window.size() < static_cast<size_t>(min_)) return std::nullopt;
+    rules::Hit hit;
+    for (const auto& l : window.legs()) hit.legs.push_back(&l);
+    txflag::v1::Aggregate a;
+    a.set_name("payments");
+    a.set_value(static_cast<double>(window.size()));
+    a.set_threshold(min_);
+    a.set_unit("count");
+    hit.aggregates.push_back(a);
+    hit.explanation = "many payments";
+    hit.strength = static_cast<double>(window.size()) / min_;
+    return hit;
+  }
+
+ private:
+  std::string id_;
+  txflag::v1::Direction direction_;
+  int min_;
+  std::vector<std::string> typologies_ = {"SE"};
+};
+
+rules::CompiledPack MakePack(std::string hash = "sha256:test") {
+  rules::CompiledPack pack;
+  pack.proto.set_name("test");
+  pack.proto.set_version("1");
+  pack.stamp.set_name("test");
+  pack.stamp.set_version("1");
+  pack.stamp.set_content_hash(hash);
+  pack.rules.push_back(
+      std::make_unique<CountRule>("fan_in", txflag::v1::INCOMING, 3));
+  pack.rules.push_back(
+      std::make_unique<CountRule>("fan_out", txflag::v1::OUTGOING, 4));
+  pack.rates = {{"DKK", 1.0}, {"EUR", 7.46}};
+  EXPECT_TRUE(absl::LoadTimeZone("Europe/Copenhagen", &pack.time_zone));
+  pack.max_window_seconds = 86400;
+  return pack;
+}
+
+SourceRecord Pay(const std::string& id, const std::string& ts,
+                 const std::string& debtor, const std::string& creditor,
+                 int64_t minor = 10000, const std::string& currency = "DKK") {
+  SourceRecord r;
+  r.location = "test.csv:" + id;
+  Payment& p = r.payment;
+  p.set_id(id);
+  p.mutable_timestamp()->set_seconds(*ParseUtcTimestamp(ts));
+  p.set_debtor_account(debtor);
+  p.set_creditor_account(creditor);
+  p.set_amount_minor(minor);
+  p.set_currency(currency);
+  p.set_channel(Payment::MOBILE);
+  return r;
+}
+
+struct RunResult {
+  std::vector<Alert> alerts;  // final revisions, by id
+  Processor::Stats stats;
+  std::vector<MemoryRejectSink::Row> rejects;
+};
+
+RunResult RunAll(const rules::CompiledPack& pack, std::vector<SourceRecord> records,
+           Processor::Options options = {}) {
+  MemoryStateStore store;
+  MemoryRejectSink rejects;
+  auto processor = Processor::Open(&pack, options, &store, &rejects, nullptr);
+  EXPECT_TRUE(processor.ok()) << processor.status();
+  VectorSource source(std::move(records));
+  EXPECT_TRUE(RunToEnd(&source, processor->get(), {}).ok());
+  RunResult run;
+  EXPECT_TRUE((*processor)
+                  ->ForEachAlert([&](const Alert& a) { run.alerts.push_back(a); })
+                  .ok());
+  run.stats = (*processor)->stats();
+  run.rejects = rejects.rows();
+  return run;
+}
+
+std::vector<SourceRecord> FanIn(const std::string& to, int n,
+                                const std::string& day = "2024-05-01") {
+  std::vector<SourceRecord> records;
+  for (int i = 0; i < n; ++i) {
+    char ts[32];
+    std::snprintf(ts, sizeof(ts), "%sT%02d:00:00Z", day.c_str(), 8 + i);
+    records.push_back(Pay(to + "-p" + std::to_string(i) + "-" + day, ts,
+                          "payer" + std::to_string(i), to));
+  }
+  return records;
+}
+
+TEST(Processor, JudgesEachAccountOnItsOwnSideOfThePayment) {
+  rules::CompiledPack pack = MakePack();
+  std::vector<SourceRecord> records;
+  // "hub" receives 3 payments (fan_in) and "spender" sends 4 (fan_out).
+  records.push_back(Pay("p1", "2024-05-01T10:00:00Z", "a", "hub"));
+  records.push_back(Pay("p2", "2024-05-01T10:01:00Z", "b", "hub"));
+  records.push_back(Pay("p3", "2024-05-01T10:02:00Z", "spender", "hub"));
+  records.push_back(Pay("p4", "2024-05-01T10:03:00Z", "spender", "x"));
+  records.push_back(Pay("p5", "2024-05-01T10:04:00Z", "spender", "y"));
+  records.push_back(Pay("p6", "2024-05-01T10:05:00Z", "spender", "z"));
+  RunResult run = RunAll(pack, std::move(records));
+  ASSERT_EQ(run.alerts.size(), 2u);
+  std::map<std::string, Alert> by_account;
+  for (const auto& a : run.alerts) by_account[a.account()] = a;
+  EXPECT_THAT(by_account["hub"].rules(), ElementsAre("fan_in"));
+  EXPECT_THAT(by_account["hub"].evidence().transactions(),
+              ElementsAre("p1", "p2", "p3"));
+  EXPECT_THAT(by_account["spender"].rules(), ElementsAre("fan_out"));
+  EXPECT_THAT(by_account["spender"].evidence().transactions(),
+              ElementsAre("p3", "p4", "p5", "p6"));
+  EXPECT_EQ(run.stats.payments(), 6);
+}
+
+TEST(Processor, ExtendsOneAlertPerAccountAndRuleWithinSuppression) {
+  rules::CompiledPack pack = MakePack();
+  RunResult run = RunAll(pack, FanIn("victim", 6));
+  ASSERT_EQ(run.alerts.size(), 1u);
+  const Alert& alert = run.alerts[0];
+  EXPECT_EQ(alert.revision(), 4u);  // raised at the 3rd payment, +3 extensions
+  EXPECT_EQ(alert.evidence().transactions_size(), 6);
+  EXPECT_EQ(alert.evidence().aggregates(0).value(), 6);
+  EXPECT_EQ(alert.window_start().seconds(),
+            *ParseUtcTimestamp("2024-05-01T08:00:00Z"));
+  EXPECT_EQ(alert.window_end().seconds(),
+            *ParseUtcTimestamp("2024-05-01T13:00:00Z"));
+  EXPECT_EQ(alert.score(), 100);  // 50 * 6/3
+  EXPECT_EQ(alert.rule_pack().content_hash(), "sha256:test");
+  EXPECT_EQ(run.stats.alerts_raised(), 1);
+  EXPECT_EQ(run.stats.alert_revisions(), 4);
+}
+
+TEST(Processor, RaisesANewAlertAfterTheSuppressionPeriod) {
+  rules::CompiledPack pack = MakePack();
+  std::vector<SourceRecord> records = FanIn("victim", 3, "2024-05-01");
+  for (auto& r : FanIn("victim", 3, "2024-06-15")) records.push_back(r);
+  RunResult run = RunAll(pack, std::move(records));
+  ASSERT_EQ(run.alerts.size(), 2u);
+  EXPECT_NE(run.alerts[0].alert_id(), run.alerts[1].alert_id());
+  EXPECT_EQ(run.alerts[0].revision(), 1u);
+  EXPECT_EQ(run.alerts[1].revision(), 1u);
+}
+
+TEST(Processor, AlertIdsDependOnlyOnInputAndPack) {
+  rules::CompiledPack pack = MakePack();
+  RunResult a = RunAll(pack, FanIn("victim", 4));
+  RunResult b = RunAll(pack, FanIn("victim", 4));
+  ASSERT_EQ(a.alerts.size(), 1u);
+  EXPECT_EQ(a.alerts[0].alert_id(), b.alerts[0].alert_id());
+  EXPECT_THAT(a.alerts[0].alert_id(), HasSubstr("TXA-"));
+  rules::CompiledPack other = MakePack("sha256:other");
+  RunResult c = RunAll(other, FanIn("victim", 4));
+  EXPECT_NE(a.alerts[0].alert_id(), c.alerts[0].alert_id());
+}
+
+TEST(Processor, ProcessesInEventTimeOrderWithinAllowedLateness) {
+  rules::CompiledPack pack = MakePack();
+  std::vector<SourceRecord> records;
+  records.push_back(Pay("late1", "2024-05-01T10:30:00Z", "a", "hub"));
+  records.push_back(Pay("early", "2024-05-01T10:00:00Z", "b", "hub"));
+  records.push_back(Pay("mid", "2024-05-01T10:10:00Z", "c", "hub"));
+  // 2 hours behind the newest (10:30): beyond the 1 hour default.
+  records.push_back(Pay("toolate", "2024-05-01T08:29:00Z", "d", "hub"));
+  RunResult run = RunAll(pack, std::move(records));
+  ASSERT_EQ(run.alerts.size(), 1u);
+  EXPECT_THAT(run.alerts[0].evidence().transactions(),
+              ElementsAre("early", "mid", "late1"));
+  EXPECT_EQ(run.stats.late(), 1);
+  ASSERT_EQ(run.rejects.size(), 1u);
+  EXPECT_EQ(run.rejects[0].location, "test.csv:toolate");
+  EXPECT_THAT(run.rejects[0].reason, HasSubstr("allowed lateness"));
+  EXPECT_THAT(run.rejects[0].raw, HasSubstr("toolate"));
+}
+
+TEST(Processor, ZeroLatenessRejectsAnyPaymentOlderThanTheNewest) {
+  rules::CompiledPack pack = MakePack();
+  Processor::Options options;
+  options.allowed_lateness_seconds = 0;
+  std::vector<SourceRecord> records;
+  records.push_back(Pay("p1", "2024-05-01T10:30:00Z", "a", "hub"));
+  records.push_back(Pay("p2", "2024-05-01T10:30:00Z", "b", "hub"));
+  records.push_back(Pay("p3", "2024-05-01T10:29:59Z", "c", "hub"));
+  RunResult run = RunAll(pack, std::move(records), options);
+  EXPECT_EQ(run.stats.late(), 1);
+  EXPECT_EQ(run.stats.payments(), 2);
+}
+
+TEST(Processor, RejectsCurrenciesWithoutARateAndKeepsGoing) {
+  rules::CompiledPack pack = MakePack();
+  std::vector<SourceRecord> records = FanIn("victim", 3);
+  records.push_back(Pay("sek", "2024-05-01T23:00:00Z", "a", "b", 100, "SEK"));
+  SourceRecord bad;
+  bad.kind = SourceRecord::Kind::kReject;
+  bad.location = "in.csv:9";
+  bad.reason = "field 'amount': negative";
+  bad.raw = "x,y,z";
+  records.push_back(bad);
+  RunResult run = RunAll(pack, std::move(records));
+  // The malformed record is rejected on arrival; the SEK payment when the
+  // watermark releases it from the reorder buffer.
+  ASSERT_EQ(run.rejects.size(), 2u);
+  EXPECT_EQ(run.rejects[0].location, "in.csv:9");
+  EXPECT_EQ(run.rejects[0].raw, "x,y,z");
+  EXPECT_EQ(run.rejects[1].location, "test.csv:sek");
+  EXPECT_THAT(run.rejects[1].reason,
+              HasSubstr("no exchange rate for currency 'SEK'"));
+  EXPECT_EQ(run.stats.rejected(), 2);
+  EXPECT_EQ(run.stats.records(), 5);
+  EXPECT_EQ(run.alerts.size(), 1u);
+}
+
+TEST(Processor, StrictModeStopsAtTheFirstRejectNamingIt) {
+  rules::CompiledPack pack = MakePack();
+  MemoryStateStore store;
+  MemoryRejectSink rejects;
+  Processor::Options options;
+  options.strict = true;
+  auto processor = *Processor::Open(&pack, options, &store, &rejects, nullptr);
+  SourceRecord bad;
+  bad.kind = SourceRecord::Kind::kReject;
+  bad.location = "in.csv:7";
+  bad.reason = "field 'timestamp': bad";
+  absl::Status s = processor->Process(&bad);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(s.message(), HasSubstr("in.csv:7: field 'timestamp'"));
+}
+
+TEST(Processor, ConvertsCurrenciesIntoTheBaseCurrency) {
+  rules::CompiledPack pack = MakePack();
+  MemoryStateStore store;
+  MemoryRejectSink rejects;
+  auto processor = *Processor::Open(&pack, {}, &store, &rejects, nullptr);
+  auto r = Pay("eur", "2024-05-01T10:00:00Z", "a", "b", 10000, "EUR");
+  ASSERT_TRUE(processor->Process(&r).ok());
+  ASSERT_TRUE(processor->Drain().ok());
+  ASSERT_TRUE(processor->Commit("1").ok());
+  // The window of b's incoming rule holds one leg of 746.00 DKK.
+  auto stored = *store.Get("t0/acct/b");
+  ASSERT_TRUE(stored.has_value());
+  txflag::v1::state::AccountState state;
+  ASSERT_TRUE(state.ParseFromString(*stored));
+  rules::Window w;
+  std::string_view bytes = state.windows(0);
+  ASSERT_TRUE(w.DecodeFrom(&bytes).ok());
+  ASSERT_EQ(w.size(), 1u);
+  EXPECT_EQ(w.legs()[0].amount, 74600);
+}
+
+TEST(Processor, ForgetsAccountsWhoseWindowsEmptied) {
+  rules::CompiledPack pack = MakePack();
+  MemoryStateStore store;
+  MemoryRejectSink rejects;
+  auto processor = *Processor::Open(&pack, {}, &store, &rejects, nullptr);
+  auto r1 = Pay("p1", "2024-05-01T10:00:00Z", "a", "b");
+  ASSERT_TRUE(processor->Process(&r1).ok());
+  ASSERT_TRUE(processor->Drain().ok());
+  ASSERT_TRUE(processor->Commit("1").ok());
+  EXPECT_TRUE(store.Get("t0/acct/a")->has_value());
+  EXPECT_EQ(processor->active_accounts(), 2u);
+  auto r2 = Pay("p2", "2024-05-04T10:00:00Z", "c", "d");
+  ASSERT_TRUE(processor->Process(&r2).ok());
+  ASSERT_TRUE(processor->Drain().ok());
+  ASSERT_TRUE(processor->Commit("2").ok());
+  EXPECT_FALSE(store.Get("t0/acct/a")->has_value());
+  EXPECT_FALSE(store.Get("t0/acct/b")->has_value());
+  EXPECT_EQ(processor->active_accounts(), 2u);  // c and d
+}
+
+TEST(Processor, RefusesStateMadeWithAnotherRulePack) {
+  rules::CompiledPack pack = MakePack();
+  MemoryStateStore store;
+  MemoryRejectSink rejects;
+  {
+    auto processor = *Processor::Open(&pack, {}, &store, &rejects, nullptr);
+    ASSERT_TRUE(processor->Commit("0").ok());
+  }
+  rules::CompiledPack other = MakePack("sha256:other");
+  auto reopened = Processor::Open(&other, {}, &store, &rejects, nullptr);
+  EXPECT_EQ(reopened.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(reopened.status().message(), HasSubstr("--fresh"));
+}
+
+TEST(Processor, EmitsEveryRevisionBeforeCommittingTheState) {
+  rules::CompiledPack pack = MakePack();
+  MemoryStateStore store;
+  MemoryRejectSink rejects;
+  CollectingAlertSink sink;
+  auto processor = *Processor::Open(&pack, {}, &store, &rejects, &sink);
+  VectorSource source(FanIn("victim", 5));
+  ASSERT_TRUE(RunToEnd(&source, processor.get(), {}).ok());
+  ASSERT_EQ(sink.emitted().size(), 3u);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(sink.emitted()[i].revision(), static_cast<uint32_t>(i + 1));
+    EXPECT_EQ(sink.emitted()[i].alert_id(), sink.emitted()[0].alert_id());
+  }
+  EXPECT_GE(sink.flushes(), 1);
+}
+
+// A run "crashes" after committing at record k (and processing a few more
+// records whose effects are lost), then resumes on the same store: the final
+// alerts and counters equal those of an uninterrupted run.
+TEST(Processor, ResumesFromAnyCommitWithTheAlertsOfAnUninterruptedRun) {
+  rules::CompiledPack pack = MakePack();
+  std::vector<SourceRecord> records;
+  for (const char* day : {"2024-05-01", "2024-05-02", "2024-06-20"}) {
+    for (const char* to : {"v1", "v2"}) {
+      for (auto& r : FanIn(to, 5, day)) records.push_back(r);
+    }
+  }
+  // Out-of-order rows inside the lateness, and one late row.
+  records.push_back(Pay("ooo", "2024-06-20T12:30:00Z", "q", "v1"));
+  records.push_back(Pay("ooo2", "2024-06-20T12:10:00Z", "r", "v1"));
+  records.push_back(Pay("old", "2024-06-20T09:00:00Z", "s", "v1"));
+  records.push_back(Pay("end", "2024-06-21T12:00:00Z", "t", "v2"));
+  RunResult expected = RunAll(pack, records);
+
+  for (size_t k = 0; k <= records.size(); k += 3) {
+    MemoryStateStore store;
+    MemoryRejectSink rejects;
+    {
+      auto processor = *Processor::Open(&pack, {}, &store, &rejects, nullptr);
+      VectorSource source(records);
+      SourceRecord record;
+      for (size_t i = 0; i < k; ++i) {
+        ASSERT_TRUE(*source.Next(&record));
+        ASSERT_TRUE(processor->Process(&record).ok());
+      }
+      ASSERT_TRUE(processor->Commit(source.Checkpoint()).ok());
+      for (size_t i = k; i < std::min(records.size(), k + 2); ++i) {
+        ASSERT_TRUE(*source.Next(&record));
+        ASSERT_TRUE(processor->Process(&record).ok());
+      }
+    }  // crash: uncommitted work is lost
+    auto processor = *Processor::Open(&pack, {}, &store, &rejects, nullptr);
+    VectorSource source(records);
+    ASSERT_TRUE(RunToEnd(&source, processor.get(), {}).ok());
+    std::vector<Alert> alerts;
+    ASSERT_TRUE(
+        processor->ForEachAlert([&](const Alert& a) { alerts.push_back(a); })
+            .ok());
+    ASSERT_EQ(alerts.size(), expected.alerts.size()) << "k=" << k;
+    for (size_t i = 0; i < alerts.size(); ++i) {
+      EXPECT_EQ(alerts[i].SerializeAsString(),
+                expected.alerts[i].SerializeAsString())
+          << "k=" << k << " alert " << alerts[i].alert_id();
+    }
+    EXPECT_EQ(processor->stats().SerializeAsString(),
+              expected.stats.SerializeAsString())
+        << "k=" << k;
+    ASSERT_EQ(rejects.rows().size(), expected.rejects.size()) << "k=" << k;
+  }
+}
+
+}  // namespace
+}  // namespace txflag::engine
