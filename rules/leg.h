@@ -29,7 +29,8 @@ struct Leg {
   uint8_t local_hour = 0;
   // INCOMING: the account is the creditor; OUTGOING: the debtor.
   txflag::v1::Direction direction = txflag::v1::INCOMING;
-  txflag::v1::Payment::Channel channel = txflag::v1::Payment::CHANNEL_UNSPECIFIED;
+  txflag::v1::Payment::Channel channel =
+      txflag::v1::Payment::CHANNEL_UNSPECIFIED;
   uint16_t mcc = 0;
   // Bits a rule set when it accepted the leg (rule-private meaning, e.g. "the
   // counterparty is on the watchlist"); persisted with the leg.
