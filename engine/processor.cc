@@ -20,7 +20,7 @@ constexpr uint32_t kFormatVersion = 1;
 constexpr int64_t kNoTimestamp = std::numeric_limits<int64_t>::min();
 
 bool Later(const auto& a, const auto& b) {
-  return a.ts > b.ts || (a.ts == b.ts && a.seq > b.seq);
+  return a->ts > b->ts || (a->ts == b->ts && a->seq > b->seq);
 }
 
 uint64_t CounterpartyHash(const std::string& account, const std::string& name) {
@@ -141,16 +141,14 @@ absl::Status Processor::Restore() {
         "): use another --state-dir, or --fresh to start over"));
   }
   for (auto& buffered : *checkpoint_.mutable_buffer()) {
-    Buffered b;
-    b.ts = buffered.payment().timestamp().seconds();
-    b.seq = buffered.seq();
-    b.location = std::move(*buffered.mutable_location());
-    b.payment = std::move(*buffered.mutable_payment());
+    auto b = std::make_unique<Buffered>();
+    b->ts = buffered.payment().timestamp().seconds();
+    b->seq = buffered.seq();
+    b->location = std::move(*buffered.mutable_location());
+    b->payment.Swap(buffered.mutable_payment());
     heap_.push_back(std::move(b));
     std::push_heap(heap_.begin(), heap_.end(),
-                   [](const Buffered& a, const Buffered& b) {
-                     return Later(a, b);
-                   });
+                   [](const auto& x, const auto& y) { return Later(x, y); });
   }
   checkpoint_.clear_buffer();
 
@@ -223,15 +221,22 @@ absl::Status Processor::Process(SourceRecord* record) {
         PaymentAsText(record->payment));
   }
   if (ts > max_seen) checkpoint_.set_max_seen_ts(ts);
-  Buffered b;
-  b.payment = std::move(record->payment);
-  b.location = std::move(record->location);
-  b.ts = ts;
-  b.seq = checkpoint_.next_seq();
-  checkpoint_.set_next_seq(b.seq + 1);
+  std::unique_ptr<Buffered> b;
+  if (pool_.empty()) {
+    b = std::make_unique<Buffered>();
+  } else {
+    b = std::move(pool_.back());
+    pool_.pop_back();
+  }
+  // Swap, not move: the record gets b's old buffers back for the next read.
+  b->payment.Swap(&record->payment);
+  b->location.swap(record->location);
+  b->ts = ts;
+  b->seq = checkpoint_.next_seq();
+  checkpoint_.set_next_seq(b->seq + 1);
   heap_.push_back(std::move(b));
   std::push_heap(heap_.begin(), heap_.end(),
-                 [](const Buffered& x, const Buffered& y) { return Later(x, y); });
+                 [](const auto& x, const auto& y) { return Later(x, y); });
   return Release(checkpoint_.max_seen_ts() - options_.allowed_lateness_seconds);
 }
 
@@ -240,12 +245,14 @@ absl::Status Processor::Drain() {
 }
 
 absl::Status Processor::Release(int64_t until) {
-  auto later = [](const Buffered& x, const Buffered& y) { return Later(x, y); };
-  while (!heap_.empty() && heap_.front().ts <= until) {
+  auto later = [](const auto& x, const auto& y) { return Later(x, y); };
+  while (!heap_.empty() && heap_.front()->ts <= until) {
     std::pop_heap(heap_.begin(), heap_.end(), later);
-    Buffered b = std::move(heap_.back());
+    std::unique_ptr<Buffered> b = std::move(heap_.back());
     heap_.pop_back();
-    TXFLAG_RETURN_IF_ERROR(ProcessPayment(b.payment, b.location));
+    absl::Status status = ProcessPayment(b->payment, b->location);
+    pool_.push_back(std::move(b));
+    TXFLAG_RETURN_IF_ERROR(status);
   }
   return absl::OkStatus();
 }
@@ -253,9 +260,8 @@ absl::Status Processor::Release(int64_t until) {
 absl::Status Processor::ProcessPayment(const txflag::v1::Payment& payment,
                                        std::string_view location) {
   auto* stats = checkpoint_.mutable_stats();
-  auto rate = pack_->rates.find(payment.currency());
-  std::optional<int> exponent = CurrencyExponent(payment.currency());
-  if (rate == pack_->rates.end() || !exponent.has_value()) {
+  std::optional<double> factor = ConversionFactor(payment.currency());
+  if (!factor.has_value()) {
     stats->set_rejected(stats->rejected() + 1);
     return Reject(location,
                   absl::StrCat("no exchange rate for currency '",
@@ -270,8 +276,7 @@ absl::Status Processor::ProcessPayment(const txflag::v1::Payment& payment,
     Sweep(ts);
     checkpoint_.set_last_sweep_day(day);
   }
-  double amount = static_cast<double>(payment.amount_minor()) * rate->second *
-                  std::pow(10.0, pack_->base_exponent - *exponent);
+  double amount = static_cast<double>(payment.amount_minor()) * *factor;
   rules::Leg leg;
   leg.ts = ts;
   leg.amount = std::max<int64_t>(1, std::llround(amount));
@@ -289,18 +294,27 @@ absl::Status Processor::ProcessPayment(const txflag::v1::Payment& payment,
 
   if (!payment.debtor_account().empty()) {
     leg.direction = txflag::v1::OUTGOING;
-    leg.counterparty =
-        CounterpartyHash(payment.creditor_account(), payment.creditor_name());
     TXFLAG_RETURN_IF_ERROR(ProcessLeg(payment, payment.debtor_account(), &leg));
   }
   if (!payment.creditor_account().empty()) {
     leg.direction = txflag::v1::INCOMING;
-    leg.counterparty =
-        CounterpartyHash(payment.debtor_account(), payment.debtor_name());
     TXFLAG_RETURN_IF_ERROR(
         ProcessLeg(payment, payment.creditor_account(), &leg));
   }
   return absl::OkStatus();
+}
+
+std::optional<double> Processor::ConversionFactor(const std::string& currency) {
+  if (currency == last_currency_ && !last_currency_.empty()) {
+    return last_factor_;
+  }
+  auto rate = pack_->rates.find(currency);
+  std::optional<int> exponent = CurrencyExponent(currency);
+  if (rate == pack_->rates.end() || !exponent.has_value()) return std::nullopt;
+  last_currency_ = currency;
+  last_factor_ =
+      rate->second * std::pow(10.0, pack_->base_exponent - *exponent);
+  return last_factor_;
 }
 
 Processor::Account* Processor::FindOrCreateAccount(const std::string& account) {
@@ -321,11 +335,23 @@ absl::Status Processor::ProcessLeg(const txflag::v1::Payment& payment,
                                    const std::string& account,
                                    rules::Leg* leg) {
   Account* state = nullptr;
+  // Rules decide from the payment and the leg's own fields; the counterparty
+  // key is only needed once a rule keeps the leg (most legs, card purchases
+  // for instance, are kept by none).
+  leg->counterparty = 0;
   for (size_t i = 0; i < pack_->rules.size(); ++i) {
     const rules::Rule& rule = *pack_->rules[i];
     leg->flags = 0;
     if (!rule.Accepts(payment, leg)) continue;
-    if (state == nullptr) state = FindOrCreateAccount(account);
+    if (state == nullptr) {
+      state = FindOrCreateAccount(account);
+      leg->counterparty =
+          leg->direction == txflag::v1::OUTGOING
+              ? CounterpartyHash(payment.creditor_account(),
+                                 payment.creditor_name())
+              : CounterpartyHash(payment.debtor_account(),
+                                 payment.debtor_name());
+    }
     rules::Window& window = state->windows[i];
     window.EvictOlderThan(leg->ts - rule.window_seconds() + 1);
     rules::Leg stored = *leg;
@@ -495,11 +521,11 @@ absl::Status Processor::Commit(std::string source_checkpoint) {
   }
   checkpoint_.set_source(std::move(source_checkpoint));
   checkpoint_.set_rejects(std::move(rejects_checkpoint));
-  for (const Buffered& b : heap_) {
+  for (const auto& b : heap_) {
     auto* buffered = checkpoint_.add_buffer();
-    *buffered->mutable_payment() = b.payment;
-    buffered->set_location(b.location);
-    buffered->set_seq(b.seq);
+    *buffered->mutable_payment() = b->payment;
+    buffered->set_location(b->location);
+    buffered->set_seq(b->seq);
   }
   batch.Put(CheckpointKey(), checkpoint_.SerializeAsString());
   checkpoint_.clear_buffer();

@@ -136,6 +136,9 @@ class Processor {
   absl::Status Release(int64_t until);
   absl::Status ProcessPayment(const txflag::v1::Payment& payment,
                               std::string_view location);
+  // Base-currency minor units per minor unit of `currency`, or nullopt when
+  // the pack has no rate for it.
+  std::optional<double> ConversionFactor(const std::string& currency);
   absl::Status ProcessLeg(const txflag::v1::Payment& payment,
                           const std::string& account, rules::Leg* leg);
   Account* FindOrCreateAccount(const std::string& account);
@@ -162,7 +165,14 @@ class Processor {
   std::vector<std::string> dirty_;          // accounts changed since commit
   std::vector<std::string> forgotten_;      // accounts to delete at commit
   std::vector<txflag::v1::Alert> closed_;   // alerts closed since commit
-  std::vector<Buffered> heap_;              // min-heap on (ts, seq)
+  // Min-heap on (ts, seq). Buffered objects are recycled through pool_ and
+  // their Payment swapped with the source's record, so string buffers
+  // circulate instead of being allocated for every payment.
+  std::vector<std::unique_ptr<Buffered>> heap_;
+  std::vector<std::unique_ptr<Buffered>> pool_;
+  // Last currency converted, and its factor into base minor units.
+  std::string last_currency_;
+  double last_factor_ = 0;
   // Revisions raised since the last commit, handed to the alert sink (and
   // flushed) at the next commit, before the state that made them is stored.
   std::vector<txflag::v1::Alert> pending_revisions_;

@@ -57,7 +57,9 @@ class Rule {
 
   // Whether `leg` (a side of `payment`) belongs in this rule's window. May set
   // bits in leg->flags for Evaluate to read later. Must not keep `payment`.
-  // Cheap: called for every leg of every payment.
+  // Cheap: called for every leg of every payment. leg->counterparty and
+  // leg->payment_id are not filled in yet (the engine computes them only for
+  // legs some rule keeps): read the payment instead.
   virtual bool Accepts(const txflag::v1::Payment& payment, Leg* leg) const = 0;
 
   // Judges the account after `leg` (the newest leg of `window`) was added.
