@@ -19,10 +19,6 @@ namespace {
 constexpr uint32_t kFormatVersion = 1;
 constexpr int64_t kNoTimestamp = std::numeric_limits<int64_t>::min();
 
-bool Later(const auto& a, const auto& b) {
-  return a->ts > b->ts || (a->ts == b->ts && a->seq > b->seq);
-}
-
 uint64_t CounterpartyHash(const std::string& account, const std::string& name) {
   if (!account.empty()) return Fnv1a64(account);
   if (!name.empty()) return Fnv1a64(name, Fnv1a64("name:"));
@@ -88,7 +84,11 @@ Processor::Processor(const rules::CompiledPack* pack, Options options,
       rejects_(rejects),
       alerts_(alerts),
       clock_(pack->time_zone),
-      suppression_seconds_(int64_t{pack->proto.suppression_days()} * 86400) {}
+      suppression_seconds_(int64_t{pack->proto.suppression_days()} * 86400) {
+  for (const auto& rule : pack->rules) {
+    max_window_seconds_ = std::max(max_window_seconds_, rule->window_seconds());
+  }
+}
 
 absl::StatusOr<std::unique_ptr<Processor>> Processor::Open(
     const rules::CompiledPack* pack, Options options, StateStore* store,
@@ -140,15 +140,18 @@ absl::Status Processor::Restore() {
         pack_->stamp.content_hash(),
         "): use another --state-dir, or --fresh to start over"));
   }
+  // The buffer was saved in no particular order: push it back in arrival
+  // order.
+  std::sort(checkpoint_.mutable_buffer()->begin(),
+            checkpoint_.mutable_buffer()->end(),
+            [](const auto& a, const auto& b) { return a.seq() < b.seq(); });
   for (auto& buffered : *checkpoint_.mutable_buffer()) {
-    auto b = std::make_unique<Buffered>();
-    b->ts = buffered.payment().timestamp().seconds();
-    b->seq = buffered.seq();
-    b->location = std::move(*buffered.mutable_location());
-    b->payment.Swap(buffered.mutable_payment());
-    heap_.push_back(std::move(b));
-    std::push_heap(heap_.begin(), heap_.end(),
-                   [](const auto& x, const auto& y) { return Later(x, y); });
+    auto item = buffer_.Acquire();
+    item->ts = buffered.payment().timestamp().seconds();
+    item->seq = buffered.seq();
+    item->location = std::move(*buffered.mutable_location());
+    item->payment.Swap(buffered.mutable_payment());
+    buffer_.Push(std::move(item));
   }
   checkpoint_.clear_buffer();
 
@@ -172,6 +175,10 @@ absl::Status Processor::Restore() {
             decode_status = absl::DataLossError(absl::StrCat(
                 "account state '", Av(key), "': ", s.message()));
             return false;
+          }
+          if (!account->windows[i].empty()) {
+            account->last_leg_ts = std::max(account->last_leg_ts,
+                                            account->windows[i].legs().back().ts);
           }
         }
         for (auto& open : *proto.mutable_open_alerts()) {
@@ -221,22 +228,14 @@ absl::Status Processor::Process(SourceRecord* record) {
         PaymentAsText(record->payment));
   }
   if (ts > max_seen) checkpoint_.set_max_seen_ts(ts);
-  std::unique_ptr<Buffered> b;
-  if (pool_.empty()) {
-    b = std::make_unique<Buffered>();
-  } else {
-    b = std::move(pool_.back());
-    pool_.pop_back();
-  }
-  // Swap, not move: the record gets b's old buffers back for the next read.
-  b->payment.Swap(&record->payment);
-  b->location.swap(record->location);
-  b->ts = ts;
-  b->seq = checkpoint_.next_seq();
-  checkpoint_.set_next_seq(b->seq + 1);
-  heap_.push_back(std::move(b));
-  std::push_heap(heap_.begin(), heap_.end(),
-                 [](const auto& x, const auto& y) { return Later(x, y); });
+  std::unique_ptr<ReorderBuffer::Item> item = buffer_.Acquire();
+  // Swap, not move: the record gets the item's old buffers for the next read.
+  item->payment.Swap(&record->payment);
+  item->location.swap(record->location);
+  item->ts = ts;
+  item->seq = checkpoint_.next_seq();
+  checkpoint_.set_next_seq(item->seq + 1);
+  buffer_.Push(std::move(item));
   return Release(checkpoint_.max_seen_ts() - options_.allowed_lateness_seconds);
 }
 
@@ -245,13 +244,9 @@ absl::Status Processor::Drain() {
 }
 
 absl::Status Processor::Release(int64_t until) {
-  auto later = [](const auto& x, const auto& y) { return Later(x, y); };
-  while (!heap_.empty() && heap_.front()->ts <= until) {
-    std::pop_heap(heap_.begin(), heap_.end(), later);
-    std::unique_ptr<Buffered> b = std::move(heap_.back());
-    heap_.pop_back();
-    absl::Status status = ProcessPayment(b->payment, b->location);
-    pool_.push_back(std::move(b));
+  while (std::unique_ptr<ReorderBuffer::Item> item = buffer_.PopUntil(until)) {
+    absl::Status status = ProcessPayment(item->payment, item->location);
+    buffer_.Recycle(std::move(item));
     TXFLAG_RETURN_IF_ERROR(status);
   }
   return absl::OkStatus();
@@ -357,6 +352,7 @@ absl::Status Processor::ProcessLeg(const txflag::v1::Payment& payment,
     rules::Leg stored = *leg;
     stored.payment_id = payment.id();
     window.Add(std::move(stored));
+    state->last_leg_ts = std::max(state->last_leg_ts, leg->ts);
     std::optional<rules::Hit> hit = rule.Evaluate(window.legs().back(), window);
     if (hit.has_value()) {
       RaiseOrExtend(account, state, i, rule, *hit, window.legs().back());
@@ -461,22 +457,23 @@ void Processor::RaiseOrExtend(const std::string& account, Account* state,
 void Processor::Sweep(int64_t now) {
   for (auto it = accounts_.begin(); it != accounts_.end();) {
     Account& account = *it->second;
-    bool keep = false;
-    for (size_t i = 0; i < account.windows.size(); ++i) {
-      account.windows[i].EvictOlderThan(now - pack_->rules[i]->window_seconds() +
-                                        1);
-      keep = keep || !account.windows[i].empty();
-    }
     for (auto a = account.open_alerts.begin();
          a != account.open_alerts.end();) {
       if (now - a->proto.opened_ts() >= suppression_seconds_) {
         if (a->changed) closed_.push_back(a->proto.alert());
         a = account.open_alerts.erase(a);
+        if (!account.dirty) {
+          account.dirty = true;
+          dirty_.push_back(it->first);
+        }
       } else {
         ++a;
       }
     }
-    if (keep || !account.open_alerts.empty()) {
+    // Every window evicts legs with ts <= now - its length, and no window is
+    // longer than max_window_seconds_.
+    const bool stale = now - account.last_leg_ts >= max_window_seconds_;
+    if (!stale || !account.open_alerts.empty()) {
       ++it;
       continue;
     }
@@ -521,12 +518,12 @@ absl::Status Processor::Commit(std::string source_checkpoint) {
   }
   checkpoint_.set_source(std::move(source_checkpoint));
   checkpoint_.set_rejects(std::move(rejects_checkpoint));
-  for (const auto& b : heap_) {
+  buffer_.ForEach([&](const ReorderBuffer::Item& item) {
     auto* buffered = checkpoint_.add_buffer();
-    *buffered->mutable_payment() = b->payment;
-    buffered->set_location(b->location);
-    buffered->set_seq(b->seq);
-  }
+    *buffered->mutable_payment() = item.payment;
+    buffered->set_location(item.location);
+    buffered->set_seq(item.seq);
+  });
   batch.Put(CheckpointKey(), checkpoint_.SerializeAsString());
   checkpoint_.clear_buffer();
   TXFLAG_RETURN_IF_ERROR(store_->Write(batch));

@@ -41,6 +41,7 @@
 #include "absl/status/statusor.h"
 #include "engine/alert_sink.h"
 #include "engine/local_time.h"
+#include "engine/reorder_buffer.h"
 #include "engine/source.h"
 #include "engine/state_store.h"
 #include "proto/alert.pb.h"
@@ -101,7 +102,7 @@ class Processor {
   // Accounts held in memory (the working set).
   size_t active_accounts() const { return accounts_.size(); }
   // Payments waiting in the reorder buffer.
-  size_t buffered() const { return heap_.size(); }
+  size_t buffered() const { return buffer_.size(); }
 
   // Calls fn with the latest revision of every alert in the store, ordered by
   // alert id. Commit first to include the newest changes.
@@ -117,13 +118,8 @@ class Processor {
   struct Account {
     std::vector<rules::Window> windows;  // one per rule
     std::vector<OpenAlert> open_alerts;
+    int64_t last_leg_ts = 0;  // newest leg kept in any window
     bool dirty = false;
-  };
-  struct Buffered {
-    txflag::v1::Payment payment;
-    std::string location;
-    int64_t ts = 0;
-    int64_t seq = 0;
   };
 
   Processor(const rules::CompiledPack* pack, Options options,
@@ -145,8 +141,9 @@ class Processor {
   void RaiseOrExtend(const std::string& account, Account* state,
                      size_t rule_index, const rules::Rule& rule,
                      const rules::Hit& hit, const rules::Leg& leg);
-  // Evicts stale legs and expired alerts of every account; forgets accounts
-  // left with nothing.
+  // Closes expired alerts and forgets accounts whose every leg is older than
+  // the longest window and that have no open alert. Windows of live accounts
+  // are not touched: rules evict before they evaluate.
   void Sweep(int64_t now);
   std::string AccountKey(std::string_view account) const;
   std::string AlertKey(std::string_view alert_id) const;
@@ -165,11 +162,10 @@ class Processor {
   std::vector<std::string> dirty_;          // accounts changed since commit
   std::vector<std::string> forgotten_;      // accounts to delete at commit
   std::vector<txflag::v1::Alert> closed_;   // alerts closed since commit
-  // Min-heap on (ts, seq). Buffered objects are recycled through pool_ and
-  // their Payment swapped with the source's record, so string buffers
-  // circulate instead of being allocated for every payment.
-  std::vector<std::unique_ptr<Buffered>> heap_;
-  std::vector<std::unique_ptr<Buffered>> pool_;
+  // Payments waiting for the watermark. Items are swapped with the source's
+  // record, so string buffers circulate instead of being reallocated.
+  ReorderBuffer buffer_;
+  int64_t max_window_seconds_ = 0;  // longest window of any rule
   // Last currency converted, and its factor into base minor units.
   std::string last_currency_;
   double last_factor_ = 0;
