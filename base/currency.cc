@@ -1,6 +1,7 @@
 #include "base/currency.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <array>
 #include <utility>
 
@@ -33,12 +34,30 @@ constexpr std::string_view kTwo[] = {
 
 }  // namespace
 
+namespace {
+
+// Exponent per CurrencyIndex, -1 for unknown codes. Built once.
+const std::array<int8_t, kCurrencyCodes>& ExponentTable() {
+  static const auto* table = [] {
+    auto* t = new std::array<int8_t, kCurrencyCodes>;
+    t->fill(-1);
+    for (std::string_view code : kTwo) (*t)[CurrencyIndex(code)] = 2;
+    for (const auto& [code, e] : kNonTwo) {
+      (*t)[CurrencyIndex(code)] = static_cast<int8_t>(e);
+    }
+    return t;
+  }();
+  return *table;
+}
+
+}  // namespace
+
 std::optional<int> CurrencyExponent(std::string_view code) {
-  for (const auto& [c, e] : kNonTwo) {
-    if (c == code) return e;
-  }
-  if (std::binary_search(std::begin(kTwo), std::end(kTwo), code)) return 2;
-  return std::nullopt;
+  const int index = CurrencyIndex(code);
+  if (index < 0) return std::nullopt;
+  const int8_t e = ExponentTable()[index];
+  if (e < 0) return std::nullopt;
+  return e;
 }
 
 }  // namespace txflag

@@ -88,6 +88,13 @@ Processor::Processor(const rules::CompiledPack* pack, Options options,
   for (const auto& rule : pack->rules) {
     max_window_seconds_ = std::max(max_window_seconds_, rule->window_seconds());
   }
+  factors_.assign(kCurrencyCodes, 0.0);
+  for (const auto& [currency, rate] : pack->rates) {
+    const int index = CurrencyIndex(currency);
+    std::optional<int> exponent = CurrencyExponent(currency);
+    if (index < 0 || !exponent.has_value() || !(rate > 0)) continue;
+    factors_[index] = rate * std::pow(10.0, pack->base_exponent - *exponent);
+  }
 }
 
 absl::StatusOr<std::unique_ptr<Processor>> Processor::Open(
@@ -145,13 +152,8 @@ absl::Status Processor::Restore() {
   std::sort(checkpoint_.mutable_buffer()->begin(),
             checkpoint_.mutable_buffer()->end(),
             [](const auto& a, const auto& b) { return a.seq() < b.seq(); });
-  for (auto& buffered : *checkpoint_.mutable_buffer()) {
-    auto item = buffer_.Acquire();
-    item->ts = buffered.payment().timestamp().seconds();
-    item->seq = buffered.seq();
-    item->location = std::move(*buffered.mutable_location());
-    item->payment.Swap(buffered.mutable_payment());
-    buffer_.Push(std::move(item));
+  for (const auto& buffered : checkpoint_.buffer()) {
+    buffer_.Push(buffered.payment(), buffered.location(), buffered.seq());
   }
   checkpoint_.clear_buffer();
 
@@ -228,14 +230,9 @@ absl::Status Processor::Process(SourceRecord* record) {
         PaymentAsText(record->payment));
   }
   if (ts > max_seen) checkpoint_.set_max_seen_ts(ts);
-  std::unique_ptr<ReorderBuffer::Item> item = buffer_.Acquire();
-  // Swap, not move: the record gets the item's old buffers for the next read.
-  item->payment.Swap(&record->payment);
-  item->location.swap(record->location);
-  item->ts = ts;
-  item->seq = checkpoint_.next_seq();
-  checkpoint_.set_next_seq(item->seq + 1);
-  buffer_.Push(std::move(item));
+  const int64_t seq = checkpoint_.next_seq();
+  checkpoint_.set_next_seq(seq + 1);
+  buffer_.Push(record->payment, record->location, seq);
   return Release(checkpoint_.max_seen_ts() - options_.allowed_lateness_seconds);
 }
 
@@ -244,10 +241,8 @@ absl::Status Processor::Drain() {
 }
 
 absl::Status Processor::Release(int64_t until) {
-  while (std::unique_ptr<ReorderBuffer::Item> item = buffer_.PopUntil(until)) {
-    absl::Status status = ProcessPayment(item->payment, item->location);
-    buffer_.Recycle(std::move(item));
-    TXFLAG_RETURN_IF_ERROR(status);
+  while (buffer_.PopUntil(until, &current_, &current_location_)) {
+    TXFLAG_RETURN_IF_ERROR(ProcessPayment(current_, current_location_));
   }
   return absl::OkStatus();
 }
@@ -300,16 +295,9 @@ absl::Status Processor::ProcessPayment(const txflag::v1::Payment& payment,
 }
 
 std::optional<double> Processor::ConversionFactor(const std::string& currency) {
-  if (currency == last_currency_ && !last_currency_.empty()) {
-    return last_factor_;
-  }
-  auto rate = pack_->rates.find(currency);
-  std::optional<int> exponent = CurrencyExponent(currency);
-  if (rate == pack_->rates.end() || !exponent.has_value()) return std::nullopt;
-  last_currency_ = currency;
-  last_factor_ =
-      rate->second * std::pow(10.0, pack_->base_exponent - *exponent);
-  return last_factor_;
+  const int index = CurrencyIndex(currency);
+  if (index < 0 || factors_[index] == 0) return std::nullopt;
+  return factors_[index];
 }
 
 Processor::Account* Processor::FindOrCreateAccount(const std::string& account) {
@@ -518,11 +506,12 @@ absl::Status Processor::Commit(std::string source_checkpoint) {
   }
   checkpoint_.set_source(std::move(source_checkpoint));
   checkpoint_.set_rejects(std::move(rejects_checkpoint));
-  buffer_.ForEach([&](const ReorderBuffer::Item& item) {
+  buffer_.ForEach([&](const txflag::v1::Payment& payment,
+                      std::string_view location, int64_t seq) {
     auto* buffered = checkpoint_.add_buffer();
-    *buffered->mutable_payment() = item.payment;
-    buffered->set_location(item.location);
-    buffered->set_seq(item.seq);
+    *buffered->mutable_payment() = payment;
+    buffered->set_location(std::string(location));
+    buffered->set_seq(seq);
   });
   batch.Put(CheckpointKey(), checkpoint_.SerializeAsString());
   checkpoint_.clear_buffer();

@@ -83,7 +83,7 @@ class Processor {
     return checkpoint_.source();
   }
 
-  // Takes one record (its payment is moved out). Rejects go to the rejects
+  // Takes one record (copied; the caller may reuse it). Rejects go to the rejects
   // sink (or, with Options::strict, end the run with InvalidArgument).
   // Payments are buffered and processed once the watermark passes them.
   absl::Status Process(SourceRecord* record);
@@ -162,13 +162,14 @@ class Processor {
   std::vector<std::string> dirty_;          // accounts changed since commit
   std::vector<std::string> forgotten_;      // accounts to delete at commit
   std::vector<txflag::v1::Alert> closed_;   // alerts closed since commit
-  // Payments waiting for the watermark. Items are swapped with the source's
-  // record, so string buffers circulate instead of being reallocated.
+  // Payments waiting for the watermark, and the one being processed.
   ReorderBuffer buffer_;
+  txflag::v1::Payment current_;
+  std::string current_location_;
   int64_t max_window_seconds_ = 0;  // longest window of any rule
-  // Last currency converted, and its factor into base minor units.
-  std::string last_currency_;
-  double last_factor_ = 0;
+  // Base-currency minor units per minor unit, by CurrencyIndex(); 0 where
+  // the pack has no rate.
+  std::vector<double> factors_;
   // Revisions raised since the last commit, handed to the alert sink (and
   // flushed) at the next commit, before the state that made them is stored.
   std::vector<txflag::v1::Alert> pending_revisions_;

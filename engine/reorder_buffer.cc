@@ -1,56 +1,153 @@
 #include "engine/reorder_buffer.h"
 
 #include <algorithm>
+#include <cstring>
 
 namespace txflag::engine {
 namespace {
 
-bool Earlier(const ReorderBuffer::Item& a, const ReorderBuffer::Item& b) {
+template <typename T>
+bool Earlier(const T& a, const T& b) {
   return a.ts < b.ts || (a.ts == b.ts && a.seq < b.seq);
 }
 
-// std::push_heap builds a max-heap: "less" here means "later".
-bool HeapLess(const std::unique_ptr<ReorderBuffer::Item>& a,
-              const std::unique_ptr<ReorderBuffer::Item>& b) {
-  return Earlier(*b, *a);
+template <typename T>
+void Put(std::string* out, T value) {
+  char buf[sizeof(T)];
+  std::memcpy(buf, &value, sizeof(T));
+  out->append(buf, sizeof(T));
+}
+
+template <typename T>
+T Get(const char** p) {
+  T value;
+  std::memcpy(&value, *p, sizeof(T));
+  *p += sizeof(T);
+  return value;
+}
+
+void PutString(std::string* out, std::string_view s) {
+  Put<uint32_t>(out, static_cast<uint32_t>(s.size()));
+  out->append(s.data(), s.size());
+}
+
+std::string_view GetString(const char** p) {
+  const uint32_t n = Get<uint32_t>(p);
+  std::string_view s(*p, n);
+  *p += n;
+  return s;
 }
 
 }  // namespace
 
-std::unique_ptr<ReorderBuffer::Item> ReorderBuffer::Acquire() {
-  if (pool_.empty()) return std::make_unique<Item>();
-  std::unique_ptr<Item> item = std::move(pool_.back());
-  pool_.pop_back();
-  return item;
+// Layout: seconds i64, nanos i32, amount_minor i64, channel i32, mcc u32,
+// then length-prefixed strings: id, debtor account/name/country, creditor
+// account/name/country, currency, reference, location.
+void ReorderBuffer::Encode(const txflag::v1::Payment& p,
+                           std::string_view location, std::string* out) {
+  out->clear();
+  Put<int64_t>(out, p.timestamp().seconds());
+  Put<int32_t>(out, p.timestamp().nanos());
+  Put<int64_t>(out, p.amount_minor());
+  Put<int32_t>(out, p.channel());
+  Put<uint32_t>(out, p.mcc());
+  PutString(out, p.id());
+  PutString(out, p.debtor_account());
+  PutString(out, p.debtor_name());
+  PutString(out, p.debtor_country());
+  PutString(out, p.creditor_account());
+  PutString(out, p.creditor_name());
+  PutString(out, p.creditor_country());
+  PutString(out, p.currency());
+  PutString(out, p.reference());
+  PutString(out, location);
 }
 
-void ReorderBuffer::Push(std::unique_ptr<Item> item) {
-  if (fifo_.empty() || !Earlier(*item, *fifo_.back())) {
+void ReorderBuffer::Decode(std::string_view bytes, txflag::v1::Payment* p,
+                           std::string* location) {
+  const char* c = bytes.data();
+  auto* ts = p->mutable_timestamp();
+  ts->set_seconds(Get<int64_t>(&c));
+  ts->set_nanos(Get<int32_t>(&c));
+  p->set_amount_minor(Get<int64_t>(&c));
+  p->set_channel(static_cast<txflag::v1::Payment::Channel>(Get<int32_t>(&c)));
+  p->set_mcc(Get<uint32_t>(&c));
+  auto set = [&c](std::string* s) {
+    std::string_view v = GetString(&c);
+    s->assign(v.data(), v.size());
+  };
+  set(p->mutable_id());
+  set(p->mutable_debtor_account());
+  set(p->mutable_debtor_name());
+  set(p->mutable_debtor_country());
+  set(p->mutable_creditor_account());
+  set(p->mutable_creditor_name());
+  set(p->mutable_creditor_country());
+  set(p->mutable_currency());
+  set(p->mutable_reference());
+  set(location);
+}
+
+void ReorderBuffer::Push(const txflag::v1::Payment& payment,
+                         std::string_view location, int64_t seq) {
+  Item item;
+  item.ts = payment.timestamp().seconds();
+  item.seq = seq;
+  if (!spare_.empty()) {
+    item.bytes = std::move(spare_.back());
+    spare_.pop_back();
+  }
+  Encode(payment, location, &item.bytes);
+  if (fifo_.empty() || !Earlier(item, fifo_.back())) {
     fifo_.push_back(std::move(item));
   } else {
     heap_.push_back(std::move(item));
-    std::push_heap(heap_.begin(), heap_.end(), HeapLess);
+    std::push_heap(heap_.begin(), heap_.end(),
+                   [](const Item& a, const Item& b) { return Earlier(b, a); });
   }
 }
 
-std::unique_ptr<ReorderBuffer::Item> ReorderBuffer::PopUntil(int64_t until) {
-  const bool from_heap =
-      !heap_.empty() && (fifo_.empty() || Earlier(*heap_.front(), *fifo_.front()));
+bool ReorderBuffer::PopUntil(int64_t until, txflag::v1::Payment* payment,
+                             std::string* location) {
+  const bool from_heap = !heap_.empty() &&
+                         (fifo_.empty() || Earlier(heap_.front(), fifo_.front()));
   if (from_heap) {
-    if (heap_.front()->ts > until) return nullptr;
-    std::pop_heap(heap_.begin(), heap_.end(), HeapLess);
-    std::unique_ptr<Item> item = std::move(heap_.back());
+    if (heap_.front().ts > until) return false;
+    std::pop_heap(heap_.begin(), heap_.end(),
+                  [](const Item& a, const Item& b) { return Earlier(b, a); });
+    Decode(heap_.back().bytes, payment, location);
+    Recycle(std::move(heap_.back().bytes));
     heap_.pop_back();
-    return item;
+    return true;
   }
-  if (fifo_.empty() || fifo_.front()->ts > until) return nullptr;
-  std::unique_ptr<Item> item = std::move(fifo_.front());
+  if (fifo_.empty() || fifo_.front().ts > until) return false;
+  Decode(fifo_.front().bytes, payment, location);
+  Recycle(std::move(fifo_.front().bytes));
   fifo_.pop_front();
-  return item;
+  // The next payment's bytes left the caches long ago: ask for them now.
+  if (fifo_.size() > 2) __builtin_prefetch(fifo_[2].bytes.data());
+  return true;
 }
 
-void ReorderBuffer::Recycle(std::unique_ptr<Item> item) {
-  if (pool_.size() < 4096) pool_.push_back(std::move(item));
+void ReorderBuffer::Recycle(std::string bytes) {
+  if (spare_.size() < 1024) spare_.push_back(std::move(bytes));
+}
+
+void ReorderBuffer::ForEach(
+    const std::function<void(const txflag::v1::Payment&, std::string_view,
+                             int64_t)>& fn) const {
+  txflag::v1::Payment payment;
+  std::string location;
+  for (const auto* items : {&heap_}) {
+    for (const Item& item : *items) {
+      Decode(item.bytes, &payment, &location);
+      fn(payment, location, item.seq);
+    }
+  }
+  for (const Item& item : fifo_) {
+    Decode(item.bytes, &payment, &location);
+    fn(payment, location, item.seq);
+  }
 }
 
 }  // namespace txflag::engine
