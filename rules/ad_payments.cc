@@ -64,7 +64,9 @@ std::optional<Hit> AdPaymentsRule::Evaluate(const Leg& leg,
   for (const Leg& l : window.legs()) {
     if (l.flags & kWatchlistFlag) ++watchlisted;
   }
-  if (c_.require_watchlist() && watchlisted == 0) return std::nullopt;
+  const uint32_t min_watchlisted =
+      c_.require_watchlist() ? c_.min_watchlist_payments() : 0;
+  if (watchlisted < min_watchlisted) return std::nullopt;
 
   Hit hit;
   hit.legs.reserve(payments);
@@ -72,8 +74,7 @@ std::optional<Hit> AdPaymentsRule::Evaluate(const Leg& leg,
   hit.aggregates.push_back(
       MakeAggregate("ad_payments", payments, c_.min_payments(), "count"));
   hit.aggregates.push_back(MakeAggregate("watchlisted_payments", watchlisted,
-                                         c_.require_watchlist() ? 1 : 0,
-                                         "count"));
+                                         min_watchlisted, "count"));
   hit.aggregates.push_back(TotalAggregate("total", window.sum()));
   hit.strength =
       std::max(1.0, static_cast<double>(payments) / c_.min_payments());

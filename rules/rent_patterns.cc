@@ -56,6 +56,8 @@ absl::StatusOr<std::unique_ptr<RentPatternsRule>> RentPatternsRule::Create(
   }
   TXFLAG_ASSIGN_OR_RETURN(rule->min_total_,
                           rule->money().ToMinor(c.min_total_per_landlord()));
+  TXFLAG_ASSIGN_OR_RETURN(rule->min_landlord_total_,
+                          rule->money().ToMinor(c.min_landlord_total()));
   return rule;
 }
 
@@ -116,23 +118,39 @@ std::optional<Hit> RentPatternsRule::EvaluateHighRate(
 
 std::optional<Hit> RentPatternsRule::EvaluateSeveralLandlords(
     const Window& window) const {
-  const size_t landlords = window.distinct_counterparties();
+  if (window.distinct_counterparties() < c_.min_landlords()) {
+    return std::nullopt;
+  }
+  const size_t landlords =
+      window.CountCounterpartiesAtLeast(1, min_landlord_total_);
   if (landlords < c_.min_landlords()) return std::nullopt;
   Hit hit;
   hit.legs.reserve(window.size());
-  for (const Leg& l : window.legs()) hit.legs.push_back(&l);
+  for (const Leg& l : window.legs()) {
+    const Window::CounterpartyStats* stats =
+        window.counterparty(l.counterparty);
+    if (stats != nullptr && stats->sum >= min_landlord_total_) {
+      hit.legs.push_back(&l);
+    }
+  }
   hit.aggregates.push_back(
       MakeAggregate("landlords", landlords, c_.min_landlords(), "count"));
+  hit.aggregates.push_back(MakeAggregate(
+      "min_paid_per_landlord", money().ToMajor(min_landlord_total_),
+      money().ToMajor(min_landlord_total_), money().code));
+  int64_t total = 0;
+  for (const Leg* l : hit.legs) total += l->amount;
   hit.aggregates.push_back(
-      MakeAggregate("rent_payments", window.size(), 0, "count"));
-  hit.aggregates.push_back(TotalAggregate("total", window.sum()));
+      MakeAggregate("rent_payments", hit.legs.size(), 0, "count"));
+  hit.aggregates.push_back(TotalAggregate("total", total));
   hit.strength =
       std::max(1.0, static_cast<double>(landlords) / c_.min_landlords());
   hit.explanation = absl::StrCat(
-      "Paid rent-like payments to ", landlords, " distinct landlords in ",
-      internal::Plural(window_days(), "day", "days"), " (",
-      internal::Plural(window.size(), "payment", "payments"), ", ",
-      money().Format(window.sum()),
+      "Paid rent-like payments to ", landlords,
+      " distinct landlords, at least ", money().Format(min_landlord_total_),
+      " to each, within ", internal::Plural(window_days(), "day", "days"), " (",
+      internal::Plural(hit.legs.size(), "payment", "payments"), ", ",
+      money().Format(total),
       " in all): one payer renting several addresses at once.");
   return hit;
 }

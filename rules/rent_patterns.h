@@ -49,8 +49,9 @@ class RentPatternsRule final : public internal::RuleBase {
 
   txflag::v1::RentPatternsRule c_;
   KeywordMatcher keywords_;
-  uint32_t channels_ = 0;  // bit per Payment::Channel
-  int64_t min_total_ = 0;  // base minor units
+  uint32_t channels_ = 0;           // bit per Payment::Channel
+  int64_t min_total_ = 0;           // base minor units
+  int64_t min_landlord_total_ = 0;  // base minor units
 };
 
 }  // namespace txflag::rules

@@ -171,9 +171,23 @@ TEST(RentPatternsRule, SeveralLandlordsFlagsRentToThreeLandlords) {
   EXPECT_EQ(hit->aggregate("rent_payments")->value(), 4);
   EXPECT_DOUBLE_EQ(hit->aggregate("total")->value(), 21500);
   EXPECT_EQ(hit->explanation,
-            "Paid rent-like payments to 3 distinct landlords in 30 days (4 "
-            "payments, 21,500.00 DKK in all): one payer renting several "
-            "addresses at once.");
+            "Paid rent-like payments to 3 distinct landlords, at least "
+            "2,500.00 DKK to each, within 30 days (4 payments, 21,500.00 DKK "
+            "in all): one payer renting several addresses at once.");
+}
+
+TEST(RentPatternsRule, SeveralLandlordsLeavesFriendsChippingInOnRent) {
+  RuleDriver d = Driver(Config(Scenario::SEVERAL_LANDLORDS));
+  // Own rent, plus a few hundred kroner towards two friends' rent: the
+  // friends are not landlords (below min_landlord_total, 2,500 DKK).
+  std::vector<Pay> pays = {
+      Rent("own", At(0, 9), "ME", "LL", 785400, "Husleje januar"),
+      Rent("f1", At(20, 12), "ME", "FRIEND1", 80000, "husleje hjælp",
+           Payment::MOBILE),
+      Rent("f2", At(21, 12), "ME", "FRIEND2", 35000, "husleje hjælp",
+           Payment::MOBILE),
+  };
+  EXPECT_EQ(d.FeedAll(pays, OUTGOING), 0);
 }
 
 TEST(RentPatternsRule, SeveralLandlordsLeavesSomeoneMovingHome) {

@@ -265,6 +265,8 @@ absl::Status ValidateAdPayments(const Validator& v, const Node& n,
                                   c.mcc(i)));
     }
   }
+  TXFLAG_RETURN_IF_ERROR(
+      v.AtLeastOne(n, "min_watchlist_payments", c.min_watchlist_payments()));
   if (c.require_watchlist() && c.watchlist_name().empty() &&
       c.watchlist_account().empty()) {
     return v.Error(n, "require_watchlist",
@@ -294,6 +296,8 @@ absl::Status ValidateRentPatterns(const Validator& v, const Node& n,
   TXFLAG_RETURN_IF_ERROR(
       v.Amount(n, "min_total_per_landlord", c.min_total_per_landlord()));
   TXFLAG_RETURN_IF_ERROR(v.AtLeastOne(n, "min_landlords", c.min_landlords()));
+  TXFLAG_RETURN_IF_ERROR(
+      v.Amount(n, "min_landlord_total", c.min_landlord_total()));
   TXFLAG_RETURN_IF_ERROR(v.AtLeastOne(n, "min_payers", c.min_payers()));
   return absl::OkStatus();
 }

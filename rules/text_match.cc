@@ -118,6 +118,13 @@ NameMatcher::NameMatcher(const std::vector<std::string>& terms) {
     min_len_ =
         terms_.empty() ? joined.size() : std::min(min_len_, joined.size());
     max_len_ = std::max(max_len_, joined.size());
+    if (joined.size() == 1) {
+      has_one_byte_term_ = true;
+    } else {
+      const unsigned key = static_cast<unsigned char>(joined[0]) << 8 |
+                           static_cast<unsigned char>(joined[1]);
+      first_two_[key >> 6] |= uint64_t{1} << (key & 63);
+    }
     terms_.insert(std::move(joined));
   }
 }
@@ -127,8 +134,15 @@ bool NameMatcher::Matches(std::string_view name) const {
   JoinedTokens t;
   ScanTokens(name, t);
   const char* data = t.bytes.data();
+  const size_t total = t.ends.empty() ? 0 : t.ends.back();
   for (size_t i = 0; i < t.ends.size(); ++i) {
     const uint32_t start = i == 0 ? 0 : t.ends[i - 1];
+    if (!has_one_byte_term_) {
+      if (total - start < 2) break;
+      const unsigned key = static_cast<unsigned char>(data[start]) << 8 |
+                           static_cast<unsigned char>(data[start + 1]);
+      if ((first_two_[key >> 6] & (uint64_t{1} << (key & 63))) == 0) continue;
+    }
     for (size_t j = i; j < t.ends.size(); ++j) {
       const size_t len = t.ends[j] - start;
       if (len > max_len_) break;

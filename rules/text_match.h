@@ -55,6 +55,10 @@ class NameMatcher {
   absl::flat_hash_set<std::string> terms_;
   size_t min_len_ = 0;
   size_t max_len_ = 0;
+  // Prefilter: bit (b0 << 8 | b1) is set when some term starts with the
+  // bytes b0 b1, so most names are ruled out without hashing a single run.
+  std::vector<uint64_t> first_two_ = std::vector<uint64_t>(1024, 0);
+  bool has_one_byte_term_ = false;
 };
 
 // A set of keywords, each one token. Matches(text) is true when any token of

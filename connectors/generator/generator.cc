@@ -334,6 +334,10 @@ class Generator {
   void BuildRing(Ring& ring);
   int TakeCustomer();
   int32_t ExternalPerson() { return rng_.Pick(external_persons_); }
+  // A private person at another bank who is in no other role.
+  int32_t NewExternalPerson() {
+    return AddParty(DkAccount(false), DanishName(rng_.Chance(0.5)), "DK");
+  }
   int32_t Merchant(int category) { return rng_.Pick(merchants_[category]); }
 
   // Simulation.
@@ -811,7 +815,10 @@ void Generator::BuildCustomers() {
           continue;
         }
       }
-      group.push_back(ExternalPerson());
+      // A tenant at another bank rents from this landlord only: drawing
+      // from the shared pool of external persons would make some of them
+      // tenants of several landlords at once, which real tenants are not.
+      group.push_back(NewExternalPerson());
       group.push_back(static_cast<int32_t>(r.Between(4000, 11000)));
     }
     c.group = static_cast<int32_t>(groups_.size());
@@ -1015,7 +1022,7 @@ void Generator::BuildRing(Ring& r) {
       ctl.next_ad = static_cast<int>(g.Below(r.ad_every_hi + 1));
       ctl.next_cash = static_cast<int>(g.Below(r.cash_every_hi + 1));
       ctl.next_remit = static_cast<int>(g.Below(r.remit_every));
-      ctl.amount = g.Between(40, 90) * 100;
+      ctl.amount = g.Between(20, 60) * 10000;  // weekly room rent, minor units
       break;
     }
     case Typology::kFl: {
