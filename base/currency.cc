@@ -1,8 +1,8 @@
 #include "base/currency.h"
 
 #include <algorithm>
-#include <cstdint>
 #include <array>
+#include <cstdint>
 #include <utility>
 
 namespace txflag {

@@ -57,9 +57,9 @@ absl::StatusOr<int64_t> ParseDecimalMinor(std::string_view text, int exponent,
         ++frac_digits;
       } else if (extra == ExtraDigits::kReject) {
         if (c != '0') {
-          return absl::InvalidArgumentError(absl::StrCat(
-              "amount '", Av(text), "' has more than ", exponent,
-              " decimals for its currency"));
+          return absl::InvalidArgumentError(
+              absl::StrCat("amount '", Av(text), "' has more than ", exponent,
+                           " decimals for its currency"));
         }
       } else if (round_digit < 0) {
         round_digit = c - '0';

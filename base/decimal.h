@@ -14,8 +14,8 @@
 namespace txflag {
 
 enum class ExtraDigits {
-  kReject,       // more fractional digits than `exponent` allows is an error
-  kRoundHalfEven // round to the minor unit (for sources such as AMLworld)
+  kReject,        // more fractional digits than `exponent` allows is an error
+  kRoundHalfEven  // round to the minor unit (for sources such as AMLworld)
 };
 
 // Parses a non-negative decimal with '.' as separator ("12", "12.5", "0.07")

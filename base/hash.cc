@@ -52,8 +52,8 @@ void Compress(std::array<uint32_t, 8>& h, const unsigned char* block) {
     uint32_t s1 = Rotr(w[i - 2], 17) ^ Rotr(w[i - 2], 19) ^ (w[i - 2] >> 10);
     w[i] = w[i - 16] + s0 + w[i - 7] + s1;
   }
-  uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5],
-           g = h[6], hh = h[7];
+  uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6],
+           hh = h[7];
   for (int i = 0; i < 64; ++i) {
     uint32_t s1 = Rotr(e, 6) ^ Rotr(e, 11) ^ Rotr(e, 25);
     uint32_t ch = (e & f) ^ (~e & g);
@@ -83,9 +83,8 @@ void Compress(std::array<uint32_t, 8>& h, const unsigned char* block) {
 }  // namespace
 
 std::string Sha256Hex(std::string_view data) {
-  std::array<uint32_t, 8> h = {0x6a09e667, 0xbb67ae85, 0x3c6ef372,
-                               0xa54ff53a, 0x510e527f, 0x9b05688c,
-                               0x1f83d9ab, 0x5be0cd19};
+  std::array<uint32_t, 8> h = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+                               0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
   const auto* p = reinterpret_cast<const unsigned char*>(data.data());
   size_t n = data.size();
   size_t full = n / 64;
@@ -105,7 +104,8 @@ std::string Sha256Hex(std::string_view data) {
   std::string out;
   out.reserve(64);
   for (uint32_t word : h) {
-    for (int i = 7; i >= 0; --i) out.push_back(kDigits[(word >> (4 * i)) & 0xf]);
+    for (int i = 7; i >= 0; --i)
+      out.push_back(kDigits[(word >> (4 * i)) & 0xf]);
   }
   return out;
 }

@@ -14,8 +14,7 @@ namespace txflag {
 
 // 64-bit FNV-1a of `data`, continuing from `seed` (pass a previous result to
 // hash several pieces; the default is the FNV offset basis).
-uint64_t Fnv1a64(std::string_view data,
-                 uint64_t seed = 0xcbf29ce484222325ULL);
+uint64_t Fnv1a64(std::string_view data, uint64_t seed = 0xcbf29ce484222325ULL);
 
 // SHA-256 of `data` as 64 lowercase hex digits.
 std::string Sha256Hex(std::string_view data);

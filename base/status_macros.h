@@ -18,9 +18,9 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
-#define TXFLAG_RETURN_IF_ERROR(expr)           \
-  do {                                         \
-    ::absl::Status txflag_status_ = (expr);    \
+#define TXFLAG_RETURN_IF_ERROR(expr)                 \
+  do {                                               \
+    ::absl::Status txflag_status_ = (expr);          \
     if (!txflag_status_.ok()) return txflag_status_; \
   } while (0)
 
@@ -32,8 +32,8 @@
       TXFLAG_STATUS_CONCAT(txflag_statusor_, __LINE__), lhs, rexpr)
 
 #define TXFLAG_ASSIGN_OR_RETURN_IMPL(statusor, lhs, rexpr) \
-  auto statusor = (rexpr);                                  \
-  if (!statusor.ok()) return std::move(statusor).status();  \
+  auto statusor = (rexpr);                                 \
+  if (!statusor.ok()) return std::move(statusor).status(); \
   lhs = std::move(statusor).value()
 
 namespace txflag {

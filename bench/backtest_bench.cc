@@ -64,8 +64,8 @@ int main(int argc, char** argv) {
     if (!std::strcmp(argv[i], "--days")) days = std::stoi(argv[i + 1]);
     if (!std::strcmp(argv[i], "--dir")) dir = argv[i + 1];
   }
-  const std::string data = dir + "/data-" + std::to_string(accounts) + "-" +
-                           std::to_string(days);
+  const std::string data =
+      dir + "/data-" + std::to_string(accounts) + "-" + std::to_string(days);
   const std::string input = data + "/payments.csv";
   if (!fs::exists(input)) {
     txflag::generator::GeneratorOptions g;
@@ -80,9 +80,10 @@ int main(int argc, char** argv) {
       return 2;
     }
     double s = std::chrono::duration<double>(Clock::now() - t0).count();
-    std::printf("generated %lld payments (%.0f MiB) in %.1f s: %.0f payments/s\n",
-                static_cast<long long>(stats->payments),
-                stats->payments_bytes / 1048576.0, s, stats->payments / s);
+    std::printf(
+        "generated %lld payments (%.0f MiB) in %.1f s: %.0f payments/s\n",
+        static_cast<long long>(stats->payments),
+        stats->payments_bytes / 1048576.0, s, stats->payments / s);
   }
 
   // Ceiling: the CSV reader alone over the same file.
@@ -98,10 +99,10 @@ int main(int argc, char** argv) {
 
   // The product: txflag backtest, fresh RocksDB state.
   const std::string out = dir + "/out";
-  ChildResult bt = RunChild({std::string(TXFLAG_BINARY_DIR) + "/txflag",
-                             "backtest", "--input", input, "--labels",
-                             data + "/labels.csv", "--out", out, "--fresh",
-                             "--no-progress"});
+  ChildResult bt =
+      RunChild({std::string(TXFLAG_BINARY_DIR) + "/txflag", "backtest",
+                "--input", input, "--labels", data + "/labels.csv", "--out",
+                out, "--fresh", "--no-progress"});
   if (bt.exit_code != 0) {
     std::fprintf(stderr, "backtest failed with exit code %d\n", bt.exit_code);
     return 2;
@@ -112,12 +113,14 @@ int main(int argc, char** argv) {
               static_cast<long long>(rows), fs::file_size(input) / 1048576.0);
   std::printf("BM_CsvReadOnly      %10.0f payments/s  (%.2f s)\n", read_rate,
               read_s);
-  std::printf("BM_BacktestEndToEnd %10.0f payments/s  (%.2f s, process wall "
-              "time incl. start-up and writing alerts)  peak RSS %.0f MiB\n",
-              rate, bt.seconds, rss_mib);
+  std::printf(
+      "BM_BacktestEndToEnd %10.0f payments/s  (%.2f s, process wall "
+      "time incl. start-up and writing alerts)  peak RSS %.0f MiB\n",
+      rate, bt.seconds, rss_mib);
   std::printf("ratio end-to-end / read-only: %.2f\n", rate / read_rate);
   bool ok = rate >= 500000 && rss_mib < 2048;
   std::printf("targets: >= 500,000 payments/s: %s; peak RSS < 2 GiB: %s\n",
-              rate >= 500000 ? "met" : "MISSED", rss_mib < 2048 ? "met" : "MISSED");
+              rate >= 500000 ? "met" : "MISSED",
+              rss_mib < 2048 ? "met" : "MISSED");
   return ok ? 0 : 1;
 }

@@ -59,7 +59,8 @@ void BM_CsvRead(benchmark::State& state) {
   const std::string path = CsvFile(static_cast<int>(state.range(0)));
   int64_t rows = 0;
   for (auto _ : state) {
-    auto source = connectors::OpenFileSource(path, connectors::FileFormat::kAuto);
+    auto source =
+        connectors::OpenFileSource(path, connectors::FileFormat::kAuto);
     if (!source.ok()) {
       state.SkipWithError(std::string(source.status().message()).c_str());
       return;
@@ -122,8 +123,7 @@ void BM_RuleEvaluate(benchmark::State& state) {
   state.SetLabel(rule.id());
   state.SetItemsProcessed(state.iterations());
 }
-BENCHMARK(BM_RuleEvaluate)
-    ->ArgsProduct({{30}, {0, 1, 2, 3, 4, 5}});
+BENCHMARK(BM_RuleEvaluate)->ArgsProduct({{30}, {0, 1, 2, 3, 4, 5}});
 
 void BM_WatchlistMatch(benchmark::State& state) {
   rules::NameMatcher matcher({"eroguide", "eroguide.dk", "annoncelight.dk",
@@ -149,8 +149,10 @@ void BM_ProcessorInMemory(benchmark::State& state) {
     state.PauseTiming();
     engine::MemoryStateStore store;
     engine::MemoryRejectSink rejects;
-    auto processor = engine::Processor::Open(&*pack, {}, &store, &rejects, nullptr);
-    auto source = connectors::OpenFileSource(path, connectors::FileFormat::kAuto);
+    auto processor =
+        engine::Processor::Open(&*pack, {}, &store, &rejects, nullptr);
+    auto source =
+        connectors::OpenFileSource(path, connectors::FileFormat::kAuto);
     state.ResumeTiming();
     engine::SourceRecord record;
     while ((*source)->Next(&record).value_or(false)) {

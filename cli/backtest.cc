@@ -30,7 +30,8 @@ constexpr char kExitPayload[] = "txflag/exit";
 
 // Tags `status` with the exit code it should produce.
 absl::Status WithExit(absl::Status status, int code) {
-  if (!status.ok()) status.SetPayload(kExitPayload, absl::Cord(std::to_string(code)));
+  if (!status.ok())
+    status.SetPayload(kExitPayload, absl::Cord(std::to_string(code)));
   return status;
 }
 
@@ -46,13 +47,14 @@ std::string Thousands(int64_t v) {
 
 void PrintProgress(const engine::Progress& p) {
   if (p.elapsed_seconds < 2.0) return;  // short runs stay quiet
-  std::string line = absl::StrFormat("progress: %s records, %s records/s",
-                                     Thousands(p.records),
-                                     Thousands(static_cast<int64_t>(p.records_per_second)));
+  std::string line = absl::StrFormat(
+      "progress: %s records, %s records/s", Thousands(p.records),
+      Thousands(static_cast<int64_t>(p.records_per_second)));
   if (p.fraction >= 0) {
     absl::StrAppendFormat(&line, ", %.1f%%", 100.0 * p.fraction);
   }
-  if (p.eta_seconds >= 0) absl::StrAppendFormat(&line, ", ETA %.0f s", p.eta_seconds);
+  if (p.eta_seconds >= 0)
+    absl::StrAppendFormat(&line, ", ETA %.0f s", p.eta_seconds);
   if (p.final) line += " (done)";
   std::fprintf(stderr, "%s\n", line.c_str());
 }
@@ -65,18 +67,23 @@ std::string FormatReport(const BacktestOptions& options,
   std::string out;
   absl::StrAppend(&out, "txflag backtest: ", options.input, " (", format_name,
                   ") with rule pack ", pack.stamp.name(), " ",
-                  pack.stamp.version(), " (", pack.stamp.content_hash().substr(0, 19),
-                  "...)\n");
-  absl::StrAppendFormat(&out, "  records read    %14s\n", Thousands(s.records()));
-  absl::StrAppendFormat(&out, "  payments        %14s\n", Thousands(s.payments()));
+                  pack.stamp.version(), " (",
+                  pack.stamp.content_hash().substr(0, 19), "...)\n");
+  absl::StrAppendFormat(&out, "  records read    %14s\n",
+                        Thousands(s.records()));
+  absl::StrAppendFormat(&out, "  payments        %14s\n",
+                        Thousands(s.payments()));
   absl::StrAppendFormat(&out, "  rejected        %14s   (%s)\n",
                         Thousands(s.rejected()),
                         (fs::path(options.out_dir) / "rejects.csv").string());
-  absl::StrAppendFormat(&out, "  late            %14s   (beyond %d s lateness, also in rejects.csv)\n",
-                        Thousands(s.late()), options.allowed_lateness_seconds);
+  absl::StrAppendFormat(
+      &out,
+      "  late            %14s   (beyond %d s lateness, also in rejects.csv)\n",
+      Thousands(s.late()), options.allowed_lateness_seconds);
   if (s.payments() > 0) {
-    absl::StrAppend(&out, "  event time       ", FormatUtcTimestamp(s.min_event_ts()),
-                    " .. ", FormatUtcTimestamp(s.max_event_ts()), "\n");
+    absl::StrAppend(&out, "  event time       ",
+                    FormatUtcTimestamp(s.min_event_ts()), " .. ",
+                    FormatUtcTimestamp(s.max_event_ts()), "\n");
   }
   absl::StrAppendFormat(&out, "  alerts          %14s   on %s accounts (%s)\n",
                         Thousands(r.report.overall.alerts),
@@ -85,15 +92,17 @@ std::string FormatReport(const BacktestOptions& options,
   absl::StrAppendFormat(
       &out, "  time            %14.1f s  (%s records/s in this run)\n",
       r.elapsed_seconds,
-      Thousands(r.elapsed_seconds > 0
-                    ? static_cast<int64_t>(r.records_this_run / r.elapsed_seconds)
-                    : 0));
+      Thousands(
+          r.elapsed_seconds > 0
+              ? static_cast<int64_t>(r.records_this_run / r.elapsed_seconds)
+              : 0));
   absl::StrAppend(&out, "\n");
   if (r.report.labelled) {
-    absl::StrAppendFormat(&out, "  %-26s %8s %9s %6s %10s %7s\n", "rule", "alerts",
-                          "accounts", "true+", "precision", "recall");
+    absl::StrAppendFormat(&out, "  %-26s %8s %9s %6s %10s %7s\n", "rule",
+                          "alerts", "accounts", "true+", "precision", "recall");
   } else {
-    absl::StrAppendFormat(&out, "  %-26s %8s %9s\n", "rule", "alerts", "accounts");
+    absl::StrAppendFormat(&out, "  %-26s %8s %9s\n", "rule", "alerts",
+                          "accounts");
   }
   std::vector<engine::RuleMetrics> rows = r.report.rules;
   rows.push_back(r.report.overall);
@@ -149,7 +158,8 @@ std::string SummaryJson(const BacktestOptions& options,
   w.Key("elapsed_seconds").Double(r.elapsed_seconds);
   w.Key("records_this_run").Int(r.records_this_run);
   w.Key("records_per_second")
-      .Double(r.elapsed_seconds > 0 ? r.records_this_run / r.elapsed_seconds : 0);
+      .Double(r.elapsed_seconds > 0 ? r.records_this_run / r.elapsed_seconds
+                                    : 0);
   w.Key("labelled").Bool(r.report.labelled);
   if (r.report.labelled) {
     w.Key("labelled_accounts").Int(r.report.labelled_accounts);
@@ -202,8 +212,9 @@ absl::Status WriteFileAtomically(const fs::path& path, std::string_view text) {
   std::error_code ec;
   fs::rename(tmp, path, ec);
   if (ec) {
-    return absl::UnavailableError(absl::StrCat(
-        "cannot rename '", tmp.string(), "' to '", path.string(), "': ", ec.message()));
+    return absl::UnavailableError(absl::StrCat("cannot rename '", tmp.string(),
+                                               "' to '", path.string(),
+                                               "': ", ec.message()));
   }
   return absl::OkStatus();
 }
@@ -228,8 +239,9 @@ int ExitCodeFor(const absl::Status& status) {
 absl::StatusOr<BacktestResult> RunBacktest(const BacktestOptions& options) {
   using Clock = std::chrono::steady_clock;
   if (options.input.empty() || options.out_dir.empty()) {
-    return WithExit(absl::InvalidArgumentError("--input and --out are required"),
-                    kExitUsage);
+    return WithExit(
+        absl::InvalidArgumentError("--input and --out are required"),
+        kExitUsage);
   }
   // Configuration: the rule pack and the format name.
   absl::StatusOr<rules::CompiledPack> pack =
@@ -247,10 +259,10 @@ absl::StatusOr<BacktestResult> RunBacktest(const BacktestOptions& options) {
   if (!options.labels.empty()) {
     auto read = connectors::ReadLabelsCsv(options.labels);
     if (!read.ok()) {
-      return WithExit(read.status(), read.status().code() ==
-                                             absl::StatusCode::kNotFound
-                                         ? kExitUsage
-                                         : kExitBadInput);
+      return WithExit(read.status(),
+                      read.status().code() == absl::StatusCode::kNotFound
+                          ? kExitUsage
+                          : kExitBadInput);
     }
     labels = std::move(*read);
   }
@@ -270,14 +282,14 @@ absl::StatusOr<BacktestResult> RunBacktest(const BacktestOptions& options) {
   std::error_code ec;
   fs::create_directories(options.out_dir, ec);
   if (ec) {
-    return WithExit(absl::UnavailableError(absl::StrCat(
-                        "cannot create output directory '", options.out_dir,
-                        "': ", ec.message())),
+    return WithExit(absl::UnavailableError(
+                        absl::StrCat("cannot create output directory '",
+                                     options.out_dir, "': ", ec.message())),
                     kExitFailure);
   }
-  const std::string state_dir = options.state_dir.empty()
-                                    ? (fs::path(options.out_dir) / "state").string()
-                                    : options.state_dir;
+  const std::string state_dir =
+      options.state_dir.empty() ? (fs::path(options.out_dir) / "state").string()
+                                : options.state_dir;
   if (options.fresh) {
     TXFLAG_RETURN_IF_ERROR(connectors::DestroyState(state_dir));
   }
@@ -296,10 +308,11 @@ absl::StatusOr<BacktestResult> RunBacktest(const BacktestOptions& options) {
                                            store->get(), rejects->get(),
                                            /*alerts=*/nullptr);
   if (!processor.ok()) {
-    return WithExit(processor.status(),
-                    processor.status().code() == absl::StatusCode::kInvalidArgument
-                        ? kExitUsage
-                        : ExitCodeFor(processor.status()));
+    return WithExit(
+        processor.status(),
+        processor.status().code() == absl::StatusCode::kInvalidArgument
+            ? kExitUsage
+            : ExitCodeFor(processor.status()));
   }
 
   BacktestResult result;
@@ -345,8 +358,8 @@ absl::StatusOr<BacktestResult> RunBacktest(const BacktestOptions& options) {
     auto file = connectors::JsonlAlertFile::Open(alerts_tmp.string());
     if (!file.ok()) return file.status();
     absl::Status write_status;
-    TXFLAG_RETURN_IF_ERROR((*processor)->ForEachAlert(
-        [&](const txflag::v1::Alert& alert) {
+    TXFLAG_RETURN_IF_ERROR(
+        (*processor)->ForEachAlert([&](const txflag::v1::Alert& alert) {
           metrics.Add(alert);
           if (write_status.ok()) write_status = (*file)->Write(alert);
         }));
@@ -355,8 +368,8 @@ absl::StatusOr<BacktestResult> RunBacktest(const BacktestOptions& options) {
   }
   fs::rename(alerts_tmp, alerts_path, ec);
   if (ec) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot write '", alerts_path.string(), "': ", ec.message()));
+    return absl::UnavailableError(absl::StrCat(
+        "cannot write '", alerts_path.string(), "': ", ec.message()));
   }
 
   if (!labels.has_value() &&

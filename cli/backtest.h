@@ -30,20 +30,20 @@ enum ExitCode : int {
 };
 
 struct BacktestOptions {
-  std::string input;                 // payments file (required)
-  std::string format = "auto";       // auto, csv, jsonl, amlworld
-  std::string rules;                 // rule pack file; "" = built-in default
-  std::string labels;                // account,typology CSV; "" = none
-  std::string out_dir;               // required
-  std::string state_dir;             // "" = <out_dir>/state
-  bool fresh = false;                // delete the state dir first
-  bool strict = false;               // first bad record is an error
+  std::string input;            // payments file (required)
+  std::string format = "auto";  // auto, csv, jsonl, amlworld
+  std::string rules;            // rule pack file; "" = built-in default
+  std::string labels;           // account,typology CSV; "" = none
+  std::string out_dir;          // required
+  std::string state_dir;        // "" = <out_dir>/state
+  bool fresh = false;           // delete the state dir first
+  bool strict = false;          // first bad record is an error
   int64_t allowed_lateness_seconds = 3600;
   int64_t commit_interval_ms = 2000;
   int64_t commit_every_records = 1000000;
-  bool sync = false;                 // fsync every commit
-  bool progress = true;              // progress lines on stderr
-  bool print_summary = true;         // summary on stdout
+  bool sync = false;          // fsync every commit
+  bool progress = true;       // progress lines on stderr
+  bool print_summary = true;  // summary on stdout
   const std::atomic<bool>* stop = nullptr;
 };
 

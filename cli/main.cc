@@ -38,7 +38,8 @@ void InstallSignalHandlers() {
 }
 
 int Fail(const absl::Status& status) {
-  std::fprintf(stderr, "txflag: error: %s\n", std::string(status.message()).c_str());
+  std::fprintf(stderr, "txflag: error: %s\n",
+               std::string(status.message()).c_str());
   return ExitCodeFor(status);
 }
 
@@ -46,12 +47,14 @@ void AddBacktestOptions(CLI::App* cmd, BacktestOptions* o) {
   cmd->add_option("--input", o->input,
                   "Payments file: canonical CSV, JSON Lines or AMLworld CSV")
       ->required();
-  cmd->add_option("--format", o->format, "auto (from the header), csv, jsonl, amlworld")
+  cmd->add_option("--format", o->format,
+                  "auto (from the header), csv, jsonl, amlworld")
       ->check(CLI::IsMember({"auto", "csv", "jsonl", "amlworld"}))
       ->capture_default_str();
-  cmd->add_option("--rules", o->rules,
-                  "Rule pack file (protobuf text format); default: the built-in "
-                  "rules/default.pack");
+  cmd->add_option(
+      "--rules", o->rules,
+      "Rule pack file (protobuf text format); default: the built-in "
+      "rules/default.pack");
   cmd->add_option("--labels", o->labels,
                   "Labels CSV 'account,typology' of positive accounts, for "
                   "precision/recall (AMLworld input carries its own labels)");
@@ -62,12 +65,14 @@ void AddBacktestOptions(CLI::App* cmd, BacktestOptions* o) {
                   "RocksDB state directory (default: OUT/state); a run resumes "
                   "from the state it finds there");
   cmd->add_flag("--fresh", o->fresh, "Delete the state dir first (no resume)");
-  cmd->add_flag("--strict", o->strict,
-                "Stop with exit code 3 at the first malformed or invalid record "
-                "instead of writing it to rejects.csv");
-  cmd->add_option("--allowed-lateness", o->allowed_lateness_seconds,
-                  "Seconds a payment may lag the newest timestamp seen and still "
-                  "be processed in order; later ones are rejected as late")
+  cmd->add_flag(
+      "--strict", o->strict,
+      "Stop with exit code 3 at the first malformed or invalid record "
+      "instead of writing it to rejects.csv");
+  cmd->add_option(
+         "--allowed-lateness", o->allowed_lateness_seconds,
+         "Seconds a payment may lag the newest timestamp seen and still "
+         "be processed in order; later ones are rejected as late")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   cmd->add_option("--commit-interval-ms", o->commit_interval_ms,
@@ -102,14 +107,15 @@ int RunGen(const txflag::generator::GeneratorOptions& options,
       });
   if (!stats.ok()) {
     absl::Status s = stats.status();
-    std::fprintf(stderr, "txflag gen: error: %s\n", std::string(s.message()).c_str());
+    std::fprintf(stderr, "txflag gen: error: %s\n",
+                 std::string(s.message()).c_str());
     return s.code() == absl::StatusCode::kInvalidArgument
                ? txflag::cli::kExitUsage
                : txflag::cli::kExitFailure;
   }
-  double elapsed = std::chrono::duration<double>(
-                       std::chrono::steady_clock::now() - start)
-                       .count();
+  double elapsed =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
   std::printf(
       "txflag gen: %lld payments (%.1f MiB) for %lld customers, %lld rings "
       "(SE %lld, FL %lld, DB %lld), %lld labelled accounts, %lld trap "
@@ -148,16 +154,19 @@ int main(int argc, char** argv) {
   CLI::App* gen_cmd = app.add_subcommand(
       "gen",
       "Generate a synthetic Danish-bank population with labelled trafficking "
-      "rings and trap customers (payments.csv, labels.csv, traps.csv, rings.csv)");
+      "rings and trap customers (payments.csv, labels.csv, traps.csv, "
+      "rings.csv)");
   gen_cmd->add_option("--seed", gen.seed, "Random seed (same seed, same files)")
       ->capture_default_str();
   gen_cmd->add_option("--accounts", gen.accounts, "Bank customers")
       ->capture_default_str();
-  gen_cmd->add_option("--days", gen.days, "Days simulated")->capture_default_str();
+  gen_cmd->add_option("--days", gen.days, "Days simulated")
+      ->capture_default_str();
   gen_cmd->add_option("--start-date", gen.start_date, "First day, YYYY-MM-DD")
       ->capture_default_str();
-  gen_cmd->add_option("--rings", gen.rings,
-                      "Trafficking rings (-1: accounts/1500, at least 3)")
+  gen_cmd
+      ->add_option("--rings", gen.rings,
+                   "Trafficking rings (-1: accounts/1500, at least 3)")
       ->capture_default_str();
   gen_cmd->add_option("--out", gen_out, "Output directory")->required();
 
@@ -169,12 +178,14 @@ int main(int argc, char** argv) {
       "demo",
       "Generate a sample population and back-test it with the default rule "
       "pack (no broker or data needed)");
-  demo_cmd->add_option("--out", demo_out, "Working directory")->capture_default_str();
+  demo_cmd->add_option("--out", demo_out, "Working directory")
+      ->capture_default_str();
   demo_cmd->add_option("--accounts", demo_gen.accounts, "Bank customers")
       ->capture_default_str();
   demo_cmd->add_option("--days", demo_gen.days, "Days simulated")
       ->capture_default_str();
-  demo_cmd->add_option("--seed", demo_gen.seed, "Random seed")->capture_default_str();
+  demo_cmd->add_option("--seed", demo_gen.seed, "Random seed")
+      ->capture_default_str();
 
   try {
     app.parse(argc, argv);

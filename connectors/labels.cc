@@ -24,10 +24,11 @@ absl::StatusOr<engine::Labels> ReadLabelsCsv(const std::string& path) {
     absl::string_view text = absl::StripSuffix(line, "\r");
     if (n == 1) {
       if (absl::StripPrefix(text, "\xEF\xBB\xBF") != "account,typology") {
-        return absl::InvalidArgumentError(absl::StrCat(
-            path, ":1: the labels file must start with the header "
-                  "'account,typology', found '",
-            text, "'"));
+        return absl::InvalidArgumentError(
+            absl::StrCat(path,
+                         ":1: the labels file must start with the header "
+                         "'account,typology', found '",
+                         text, "'"));
       }
       continue;
     }

@@ -21,12 +21,12 @@
 namespace txflag::engine {
 
 struct Progress {
-  int64_t records = 0;         // read so far in this run (resumed ones excluded)
-  double fraction = -1;        // of the input, 0..1; < 0 when unknown
+  int64_t records = 0;   // read so far in this run (resumed ones excluded)
+  double fraction = -1;  // of the input, 0..1; < 0 when unknown
   double elapsed_seconds = 0;
   double records_per_second = 0;
-  double eta_seconds = -1;     // < 0 when unknown
-  bool final = false;          // the last report of the run
+  double eta_seconds = -1;  // < 0 when unknown
+  bool final = false;       // the last report of the run
 };
 
 struct DriverOptions {

@@ -27,8 +27,9 @@ class LocalClock {
 
  private:
   absl::TimeZone zone_;
-  int64_t slot_ = std::numeric_limits<int64_t>::min();  // cached 15-minute slot (t / 900)
-  int64_t offset_ = 0;        // UTC offset in that slot, seconds
+  int64_t slot_ =
+      std::numeric_limits<int64_t>::min();  // cached 15-minute slot (t / 900)
+  int64_t offset_ = 0;                      // UTC offset in that slot, seconds
 };
 
 }  // namespace txflag::engine

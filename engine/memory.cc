@@ -51,8 +51,8 @@ absl::Status VectorSource::Restore(std::string_view checkpoint) {
     return absl::OkStatus();
   }
   size_t n = 0;
-  auto [ptr, ec] =
-      std::from_chars(checkpoint.data(), checkpoint.data() + checkpoint.size(), n);
+  auto [ptr, ec] = std::from_chars(checkpoint.data(),
+                                   checkpoint.data() + checkpoint.size(), n);
   if (ec != std::errc() || ptr != checkpoint.data() + checkpoint.size() ||
       n > records_.size()) {
     return absl::InvalidArgumentError(
@@ -63,8 +63,7 @@ absl::Status VectorSource::Restore(std::string_view checkpoint) {
 }
 
 double VectorSource::Progress() const {
-  return records_.empty() ? 1.0
-                          : static_cast<double>(next_) / records_.size();
+  return records_.empty() ? 1.0 : static_cast<double>(next_) / records_.size();
 }
 
 absl::Status MemoryRejectSink::Write(std::string_view location,
@@ -82,8 +81,8 @@ absl::StatusOr<std::string> MemoryRejectSink::Flush() {
 absl::Status MemoryRejectSink::Restore(std::string_view checkpoint) {
   size_t n = 0;
   if (!checkpoint.empty()) {
-    auto [ptr, ec] = std::from_chars(
-        checkpoint.data(), checkpoint.data() + checkpoint.size(), n);
+    auto [ptr, ec] = std::from_chars(checkpoint.data(),
+                                     checkpoint.data() + checkpoint.size(), n);
     if (ec != std::errc() || n > rows_.size()) {
       return absl::InvalidArgumentError(
           absl::StrCat("bad reject checkpoint '", Av(checkpoint), "'"));

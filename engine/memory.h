@@ -22,9 +22,9 @@ class MemoryStateStore : public StateStore {
  public:
   absl::StatusOr<std::optional<std::string>> Get(std::string_view key) override;
   absl::Status Write(const StateBatch& batch) override;
-  absl::Status Scan(std::string_view prefix,
-                    absl::FunctionRef<bool(std::string_view, std::string_view)>
-                        fn) override;
+  absl::Status Scan(
+      std::string_view prefix,
+      absl::FunctionRef<bool(std::string_view, std::string_view)> fn) override;
   const std::map<std::string, std::string, std::less<>>& data() const {
     return data_;
   }

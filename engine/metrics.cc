@@ -25,7 +25,8 @@ RuleMetrics Score(std::string name, int64_t alerts,
   m.alerts = alerts;
   m.alerted_accounts = static_cast<int64_t>(accounts.size());
   if (labels == nullptr) return m;
-  for (const auto& a : accounts) m.true_positives += labels->positives.contains(a);
+  for (const auto& a : accounts)
+    m.true_positives += labels->positives.contains(a);
   m.precision = m.alerted_accounts > 0
                     ? static_cast<double>(m.true_positives) / m.alerted_accounts
                     : 0;
@@ -47,15 +48,15 @@ BacktestReport MetricsAccumulator::Finish(const Labels* labels) const {
   static const std::set<std::string> kNone;
   std::vector<std::string> ids = rule_ids_;
   for (const auto& [rule, unused] : alerts_by_rule_) {
-    if (std::find(ids.begin(), ids.end(), rule) == ids.end()) ids.push_back(rule);
+    if (std::find(ids.begin(), ids.end(), rule) == ids.end())
+      ids.push_back(rule);
   }
   for (const auto& id : ids) {
     auto a = alerts_by_rule_.find(id);
     auto acc = accounts_by_rule_.find(id);
-    report.rules.push_back(Score(id, a == alerts_by_rule_.end() ? 0 : a->second,
-                                 acc == accounts_by_rule_.end() ? kNone
-                                                                : acc->second,
-                                 labels));
+    report.rules.push_back(
+        Score(id, a == alerts_by_rule_.end() ? 0 : a->second,
+              acc == accounts_by_rule_.end() ? kNone : acc->second, labels));
   }
   report.overall = Score("overall", alerts_, alerted_accounts_, labels);
   if (labels != nullptr) {

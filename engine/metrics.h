@@ -31,12 +31,12 @@ struct Labels {
 };
 
 struct RuleMetrics {
-  std::string rule;              // rule id, or "overall"
-  int64_t alerts = 0;            // distinct alerts (final revisions)
+  std::string rule;    // rule id, or "overall"
+  int64_t alerts = 0;  // distinct alerts (final revisions)
   int64_t alerted_accounts = 0;
-  int64_t true_positives = 0;    // alerted accounts that are labelled
-  double precision = 0;          // true_positives / alerted_accounts
-  double recall = 0;             // true_positives / labelled accounts
+  int64_t true_positives = 0;  // alerted accounts that are labelled
+  double precision = 0;        // true_positives / alerted_accounts
+  double recall = 0;           // true_positives / labelled accounts
 };
 
 struct TypologyMetrics {

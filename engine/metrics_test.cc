@@ -5,7 +5,8 @@
 namespace txflag::engine {
 namespace {
 
-txflag::v1::Alert MakeAlert(const std::string& account, const std::string& rule) {
+txflag::v1::Alert MakeAlert(const std::string& account,
+                            const std::string& rule) {
   txflag::v1::Alert a;
   a.set_account(account);
   a.add_rules(rule);

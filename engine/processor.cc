@@ -134,18 +134,18 @@ absl::Status Processor::Restore() {
         "--fresh"));
   }
   if (checkpoint_.format_version() != kFormatVersion) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "state was written by a txflag with state format ",
-        checkpoint_.format_version(), "; this one reads format ",
-        kFormatVersion));
+    return absl::FailedPreconditionError(
+        absl::StrCat("state was written by a txflag with state format ",
+                     checkpoint_.format_version(), "; this one reads format ",
+                     kFormatVersion));
   }
   if (checkpoint_.rule_pack_hash() != pack_->stamp.content_hash()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "the state dir holds state made with rule pack ",
-        checkpoint_.rule_pack_hash(), " but this run uses ",
-        pack_->stamp.name(), " ", pack_->stamp.version(), " (",
-        pack_->stamp.content_hash(),
-        "): use another --state-dir, or --fresh to start over"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("the state dir holds state made with rule pack ",
+                     checkpoint_.rule_pack_hash(), " but this run uses ",
+                     pack_->stamp.name(), " ", pack_->stamp.version(), " (",
+                     pack_->stamp.content_hash(),
+                     "): use another --state-dir, or --fresh to start over"));
   }
   // The buffer was saved in no particular order: push it back in arrival
   // order.
@@ -159,42 +159,42 @@ absl::Status Processor::Restore() {
 
   const std::string prefix = AccountKey("");
   absl::Status decode_status;
-  TXFLAG_RETURN_IF_ERROR(store_->Scan(
-      prefix, [&](std::string_view key, std::string_view value) {
-        txflag::v1::state::AccountState proto;
-        if (!proto.ParseFromArray(value.data(), static_cast<int>(value.size())) ||
-            proto.windows_size() > static_cast<int>(pack_->rules.size())) {
-          decode_status = absl::DataLossError(
-              absl::StrCat("account state '", Av(key), "' is corrupt"));
-          return false;
-        }
-        auto account = std::make_unique<Account>();
-        account->windows.resize(pack_->rules.size());
-        for (int i = 0; i < proto.windows_size(); ++i) {
-          std::string_view bytes = proto.windows(i);
-          absl::Status s = account->windows[i].DecodeFrom(&bytes);
-          if (!s.ok()) {
-            decode_status = absl::DataLossError(absl::StrCat(
-                "account state '", Av(key), "': ", s.message()));
-            return false;
-          }
-          if (!account->windows[i].empty()) {
-            account->last_leg_ts = std::max(account->last_leg_ts,
-                                            account->windows[i].legs().back().ts);
-          }
-        }
-        for (auto& open : *proto.mutable_open_alerts()) {
-          OpenAlert alert;
-          alert.proto = std::move(open);
-          for (const auto& id : alert.proto.alert().evidence().transactions()) {
-            alert.evidence_ids.insert(id);
-          }
-          account->open_alerts.push_back(std::move(alert));
-        }
-        accounts_.emplace(std::string(key.substr(prefix.size())),
-                          std::move(account));
-        return true;
-      }));
+  TXFLAG_RETURN_IF_ERROR(store_->Scan(prefix, [&](std::string_view key,
+                                                  std::string_view value) {
+    txflag::v1::state::AccountState proto;
+    if (!proto.ParseFromArray(value.data(), static_cast<int>(value.size())) ||
+        proto.windows_size() > static_cast<int>(pack_->rules.size())) {
+      decode_status = absl::DataLossError(
+          absl::StrCat("account state '", Av(key), "' is corrupt"));
+      return false;
+    }
+    auto account = std::make_unique<Account>();
+    account->windows.resize(pack_->rules.size());
+    for (int i = 0; i < proto.windows_size(); ++i) {
+      std::string_view bytes = proto.windows(i);
+      absl::Status s = account->windows[i].DecodeFrom(&bytes);
+      if (!s.ok()) {
+        decode_status = absl::DataLossError(
+            absl::StrCat("account state '", Av(key), "': ", s.message()));
+        return false;
+      }
+      if (!account->windows[i].empty()) {
+        account->last_leg_ts = std::max(account->last_leg_ts,
+                                        account->windows[i].legs().back().ts);
+      }
+    }
+    for (auto& open : *proto.mutable_open_alerts()) {
+      OpenAlert alert;
+      alert.proto = std::move(open);
+      for (const auto& id : alert.proto.alert().evidence().transactions()) {
+        alert.evidence_ids.insert(id);
+      }
+      account->open_alerts.push_back(std::move(alert));
+    }
+    accounts_.emplace(std::string(key.substr(prefix.size())),
+                      std::move(account));
+    return true;
+  }));
   TXFLAG_RETURN_IF_ERROR(decode_status);
   return rejects_->Restore(checkpoint_.rejects());
 }
@@ -328,12 +328,11 @@ absl::Status Processor::ProcessLeg(const txflag::v1::Payment& payment,
     if (!rule.Accepts(payment, leg)) continue;
     if (state == nullptr) {
       state = FindOrCreateAccount(account);
-      leg->counterparty =
-          leg->direction == txflag::v1::OUTGOING
-              ? CounterpartyHash(payment.creditor_account(),
-                                 payment.creditor_name())
-              : CounterpartyHash(payment.debtor_account(),
-                                 payment.debtor_name());
+      leg->counterparty = leg->direction == txflag::v1::OUTGOING
+                              ? CounterpartyHash(payment.creditor_account(),
+                                                 payment.creditor_name())
+                              : CounterpartyHash(payment.debtor_account(),
+                                                 payment.debtor_name());
     }
     rules::Window& window = state->windows[i];
     window.EvictOlderThan(leg->ts - rule.window_seconds() + 1);
@@ -527,16 +526,16 @@ absl::Status Processor::ForEachAlert(
   const std::string prefix = AlertKey("");
   absl::Status status;
   txflag::v1::Alert alert;
-  TXFLAG_RETURN_IF_ERROR(store_->Scan(
-      prefix, [&](std::string_view key, std::string_view value) {
-        if (!alert.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-          status = absl::DataLossError(
-              absl::StrCat("alert '", Av(key), "' in the state is corrupt"));
-          return false;
-        }
-        fn(alert);
-        return true;
-      }));
+  TXFLAG_RETURN_IF_ERROR(store_->Scan(prefix, [&](std::string_view key,
+                                                  std::string_view value) {
+    if (!alert.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+      status = absl::DataLossError(
+          absl::StrCat("alert '", Av(key), "' in the state is corrupt"));
+      return false;
+    }
+    fn(alert);
+    return true;
+  }));
   return status;
 }
 

@@ -79,12 +79,10 @@ class Processor {
 
   // The source position stored with the state ("" for a fresh state): hand
   // it to PaymentSource::Restore before reading.
-  const std::string& source_checkpoint() const {
-    return checkpoint_.source();
-  }
+  const std::string& source_checkpoint() const { return checkpoint_.source(); }
 
-  // Takes one record (copied; the caller may reuse it). Rejects go to the rejects
-  // sink (or, with Options::strict, end the run with InvalidArgument).
+  // Takes one record (copied; the caller may reuse it). Rejects go to the
+  // rejects sink (or, with Options::strict, end the run with InvalidArgument).
   // Payments are buffered and processed once the watermark passes them.
   absl::Status Process(SourceRecord* record);
 
@@ -122,8 +120,8 @@ class Processor {
     bool dirty = false;
   };
 
-  Processor(const rules::CompiledPack* pack, Options options,
-            StateStore* store, RejectSink* rejects, AlertSink* alerts);
+  Processor(const rules::CompiledPack* pack, Options options, StateStore* store,
+            RejectSink* rejects, AlertSink* alerts);
 
   absl::Status Restore();
   absl::Status Reject(std::string_view location, std::string_view reason,
@@ -159,9 +157,9 @@ class Processor {
 
   txflag::v1::state::Checkpoint checkpoint_;
   absl::flat_hash_map<std::string, std::unique_ptr<Account>> accounts_;
-  std::vector<std::string> dirty_;          // accounts changed since commit
-  std::vector<std::string> forgotten_;      // accounts to delete at commit
-  std::vector<txflag::v1::Alert> closed_;   // alerts closed since commit
+  std::vector<std::string> dirty_;         // accounts changed since commit
+  std::vector<std::string> forgotten_;     // accounts to delete at commit
+  std::vector<txflag::v1::Alert> closed_;  // alerts closed since commit
   // Payments waiting for the watermark, and the one being processed.
   ReorderBuffer buffer_;
   txflag::v1::Payment current_;

@@ -30,8 +30,8 @@ class CountRule : public rules::Rule {
   bool Accepts(const Payment& payment, rules::Leg* leg) const override {
     return leg->direction == direction_;
   }
-  std::optional<rules::Hit> Evaluate(const rules::Leg& leg,
-                                     const rules::Window& window) const override {
+  std::optional<rules::Hit> Evaluate(
+      const rules::Leg& leg, const rules::Window& window) const override {
     if (window.size() < static_cast<size_t>(min_)) return std::nullopt;
     rules::Hit hit;
     for (const auto& l : window.legs()) hit.legs.push_back(&l);
@@ -92,8 +92,9 @@ struct RunResult {
   std::vector<MemoryRejectSink::Row> rejects;
 };
 
-RunResult RunAll(const rules::CompiledPack& pack, std::vector<SourceRecord> records,
-           Processor::Options options = {}) {
+RunResult RunAll(const rules::CompiledPack& pack,
+                 std::vector<SourceRecord> records,
+                 Processor::Options options = {}) {
   MemoryStateStore store;
   MemoryRejectSink rejects;
   auto processor = Processor::Open(&pack, options, &store, &rejects, nullptr);
@@ -101,9 +102,10 @@ RunResult RunAll(const rules::CompiledPack& pack, std::vector<SourceRecord> reco
   VectorSource source(std::move(records));
   EXPECT_TRUE(RunToEnd(&source, processor->get(), {}).ok());
   RunResult run;
-  EXPECT_TRUE((*processor)
-                  ->ForEachAlert([&](const Alert& a) { run.alerts.push_back(a); })
-                  .ok());
+  EXPECT_TRUE(
+      (*processor)
+          ->ForEachAlert([&](const Alert& a) { run.alerts.push_back(a); })
+          .ok());
   run.stats = (*processor)->stats();
   run.rejects = rejects.rows();
   return run;

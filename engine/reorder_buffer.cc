@@ -109,8 +109,9 @@ void ReorderBuffer::Push(const txflag::v1::Payment& payment,
 
 bool ReorderBuffer::PopUntil(int64_t until, txflag::v1::Payment* payment,
                              std::string* location) {
-  const bool from_heap = !heap_.empty() &&
-                         (fifo_.empty() || Earlier(heap_.front(), fifo_.front()));
+  const bool from_heap =
+      !heap_.empty() &&
+      (fifo_.empty() || Earlier(heap_.front(), fifo_.front()));
   if (from_heap) {
     if (heap_.front().ts > until) return false;
     std::pop_heap(heap_.begin(), heap_.end(),

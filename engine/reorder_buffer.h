@@ -62,8 +62,8 @@ class ReorderBuffer {
                      std::string* location);
   void Recycle(std::string bytes);
 
-  std::deque<Item> fifo_;    // sorted by (ts, seq)
-  std::vector<Item> heap_;   // min-heap by (ts, seq)
+  std::deque<Item> fifo_;           // sorted by (ts, seq)
+  std::vector<Item> heap_;          // min-heap by (ts, seq)
   std::vector<std::string> spare_;  // byte strings to reuse
 };
 

@@ -49,13 +49,13 @@ TEST(ReorderBuffer, GivesBackEveryFieldOfThePayment) {
   txflag::v1::Payment in = MakePayment(100, 7);
   buffer.Push(in, "file.csv:9", 1);
   int visited = 0;
-  buffer.ForEach([&](const txflag::v1::Payment& p, std::string_view loc,
-                     int64_t seq) {
-    EXPECT_EQ(p.SerializeAsString(), in.SerializeAsString());
-    EXPECT_EQ(loc, "file.csv:9");
-    EXPECT_EQ(seq, 1);
-    ++visited;
-  });
+  buffer.ForEach(
+      [&](const txflag::v1::Payment& p, std::string_view loc, int64_t seq) {
+        EXPECT_EQ(p.SerializeAsString(), in.SerializeAsString());
+        EXPECT_EQ(loc, "file.csv:9");
+        EXPECT_EQ(seq, 1);
+        ++visited;
+      });
   EXPECT_EQ(visited, 1);
   txflag::v1::Payment out = MakePayment(5, 8);  // stale fields overwritten
   std::string location;

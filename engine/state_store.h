@@ -27,7 +27,9 @@ class StateBatch {
   void Put(std::string key, std::string value) {
     ops_.push_back({std::move(key), std::move(value)});
   }
-  void Delete(std::string key) { ops_.push_back({std::move(key), std::nullopt}); }
+  void Delete(std::string key) {
+    ops_.push_back({std::move(key), std::nullopt});
+  }
   const std::vector<Op>& ops() const { return ops_; }
   bool empty() const { return ops_.empty(); }
   void Clear() { ops_.clear(); }

@@ -24,19 +24,23 @@ std::string WriteFile(const std::string& dir, const std::string& name,
 }
 
 std::string SmallInput(const std::string& dir) {
-  return WriteFile(
-      dir, "in.csv",
-      std::string(kHeader) +
-          "p1,2025-03-01T20:00:00Z,DK01,Ann,DK,DK02,Bo,DK,250.00,DKK,MOBILE,,pizza\n"
-          "p2,2025-03-01T20:05:00Z,DK03,Cy,DK,DK02,Bo,DK,-5.00,DKK,MOBILE,,bad\n"
-          "p3,2025-03-01T20:06:00Z,DK03,Cy,DK,DK02,Bo,DK,12.00,DKK,PIGEON,,bad\n"
-          "p4,2025-03-01T20:07:00Z,DK03,Cy,DK,DK02,Bo,DK,12.00,DKK,MOBILE,,ok\n");
+  return WriteFile(dir, "in.csv",
+                   std::string(kHeader) +
+                       "p1,2025-03-01T20:00:00Z,DK01,Ann,DK,DK02,Bo,DK,250.00,"
+                       "DKK,MOBILE,,pizza\n"
+                       "p2,2025-03-01T20:05:00Z,DK03,Cy,DK,DK02,Bo,DK,-5.00,"
+                       "DKK,MOBILE,,bad\n"
+                       "p3,2025-03-01T20:06:00Z,DK03,Cy,DK,DK02,Bo,DK,12.00,"
+                       "DKK,PIGEON,,bad\n"
+                       "p4,2025-03-01T20:07:00Z,DK03,Cy,DK,DK02,Bo,DK,12.00,"
+                       "DKK,MOBILE,,ok\n");
 }
 
 TEST(Cli, EveryCommandHasHelp) {
-  for (std::vector<std::string> args :
-       {std::vector<std::string>{"--help"}, {"backtest", "--help"},
-        {"gen", "--help"}, {"demo", "--help"}}) {
+  for (std::vector<std::string> args : {std::vector<std::string>{"--help"},
+                                        {"backtest", "--help"},
+                                        {"gen", "--help"},
+                                        {"demo", "--help"}}) {
     args.insert(args.begin(), TxflagBinary());
     CommandResult r = RunCommand(args);
     EXPECT_EQ(r.exit_code, 0) << args[1];
@@ -50,11 +54,12 @@ TEST(Cli, EveryCommandHasHelp) {
 
 TEST(Cli, BadArgumentsExitWithTwo) {
   EXPECT_EQ(RunCommand({TxflagBinary()}).exit_code, 2);
-  EXPECT_EQ(RunCommand({TxflagBinary(), "backtest", "--out", "x"}).exit_code, 2);
+  EXPECT_EQ(RunCommand({TxflagBinary(), "backtest", "--out", "x"}).exit_code,
+            2);
   EXPECT_EQ(RunCommand({TxflagBinary(), "frobnicate"}).exit_code, 2);
   std::string dir = FreshDir("cli_missing_input");
   CommandResult r = RunCommand({TxflagBinary(), "backtest", "--input",
-                         dir + "/nope.csv", "--out", dir + "/out"});
+                                dir + "/nope.csv", "--out", dir + "/out"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.err, HasSubstr("nope.csv"));
 }
@@ -65,8 +70,9 @@ TEST(Cli, InvalidRulePackExitsWithTwoNamingFileLineAndKey) {
                                "name: \"x\"\nversion: \"1\"\n"
                                "rule {\n  id: \"r\"\n  typology: \"SE\"\n"
                                "  small_transfers { window_days: 0 }\n}\n");
-  CommandResult r = RunCommand({TxflagBinary(), "backtest", "--input", SmallInput(dir),
-                         "--rules", pack, "--out", dir + "/out"});
+  CommandResult r =
+      RunCommand({TxflagBinary(), "backtest", "--input", SmallInput(dir),
+                  "--rules", pack, "--out", dir + "/out"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.err, HasSubstr("bad.pack:6"));
   EXPECT_THAT(r.err, HasSubstr("window_days"));
@@ -74,8 +80,8 @@ TEST(Cli, InvalidRulePackExitsWithTwoNamingFileLineAndKey) {
 
 TEST(Cli, MalformedRowsGoToRejectsAndTheRunGoesOn) {
   std::string dir = FreshDir("cli_rejects");
-  CommandResult r = RunCommand({TxflagBinary(), "backtest", "--input", SmallInput(dir),
-                         "--out", dir + "/out"});
+  CommandResult r = RunCommand({TxflagBinary(), "backtest", "--input",
+                                SmallInput(dir), "--out", dir + "/out"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("rejected"));
   std::string rejects = ReadFile(dir + "/out/rejects.csv");
@@ -89,8 +95,9 @@ TEST(Cli, MalformedRowsGoToRejectsAndTheRunGoesOn) {
 
 TEST(Cli, StrictStopsAtTheFirstBadRowWithThree) {
   std::string dir = FreshDir("cli_strict");
-  CommandResult r = RunCommand({TxflagBinary(), "backtest", "--input", SmallInput(dir),
-                         "--out", dir + "/out", "--strict"});
+  CommandResult r =
+      RunCommand({TxflagBinary(), "backtest", "--input", SmallInput(dir),
+                  "--out", dir + "/out", "--strict"});
   EXPECT_EQ(r.exit_code, 3);
   EXPECT_THAT(r.err, HasSubstr("in.csv:3"));
   EXPECT_THAT(r.err, HasSubstr("amount"));
@@ -99,8 +106,8 @@ TEST(Cli, StrictStopsAtTheFirstBadRowWithThree) {
 TEST(Cli, UnrecognisedHeaderIsBadInput) {
   std::string dir = FreshDir("cli_header");
   std::string input = WriteFile(dir, "x.csv", "a,b,c\n1,2,3\n");
-  CommandResult r =
-      RunCommand({TxflagBinary(), "backtest", "--input", input, "--out", dir + "/out"});
+  CommandResult r = RunCommand(
+      {TxflagBinary(), "backtest", "--input", input, "--out", dir + "/out"});
   EXPECT_EQ(r.exit_code, 3);
   EXPECT_THAT(r.err, HasSubstr("x.csv:1"));
 }
@@ -109,7 +116,7 @@ TEST(Cli, StateFromAnotherRulePackExitsWithFour) {
   std::string dir = FreshDir("cli_state");
   std::string input = SmallInput(dir);
   ASSERT_EQ(RunCommand({TxflagBinary(), "backtest", "--input", input, "--out",
-                 dir + "/out"})
+                        dir + "/out"})
                 .exit_code,
             0);
   // The same state dir with a different pack (the default pack minus its
@@ -118,13 +125,13 @@ TEST(Cli, StateFromAnotherRulePackExitsWithFour) {
                                 "name: \"other\"\nversion: \"2\"\n"
                                 "rule { id: \"r\" typology: \"SE\" "
                                 "ad_payments { watchlist_name: \"x\" } }\n");
-  CommandResult r = RunCommand({TxflagBinary(), "backtest", "--input", input, "--rules",
-                         other, "--out", dir + "/out"});
+  CommandResult r = RunCommand({TxflagBinary(), "backtest", "--input", input,
+                                "--rules", other, "--out", dir + "/out"});
   EXPECT_EQ(r.exit_code, 4);
   EXPECT_THAT(r.err, HasSubstr("--fresh"));
   // --fresh starts over.
-  EXPECT_EQ(RunCommand({TxflagBinary(), "backtest", "--input", input, "--rules", other,
-                 "--out", dir + "/out", "--fresh"})
+  EXPECT_EQ(RunCommand({TxflagBinary(), "backtest", "--input", input, "--rules",
+                        other, "--out", dir + "/out", "--fresh"})
                 .exit_code,
             0);
 }
@@ -133,13 +140,13 @@ TEST(Cli, ARerunOnACompletedStateGivesTheSameOutputs) {
   std::string dir = FreshDir("cli_rerun");
   std::string input = SmallInput(dir);
   ASSERT_EQ(RunCommand({TxflagBinary(), "backtest", "--input", input, "--out",
-                 dir + "/out"})
+                        dir + "/out"})
                 .exit_code,
             0);
   std::string alerts = ReadFile(dir + "/out/alerts.jsonl");
   std::string rejects = ReadFile(dir + "/out/rejects.csv");
   ASSERT_EQ(RunCommand({TxflagBinary(), "backtest", "--input", input, "--out",
-                 dir + "/out"})
+                        dir + "/out"})
                 .exit_code,
             0);
   EXPECT_EQ(ReadFile(dir + "/out/alerts.jsonl"), alerts);
@@ -148,7 +155,8 @@ TEST(Cli, ARerunOnACompletedStateGivesTheSameOutputs) {
 
 TEST(Cli, GenRejectsBadOptions) {
   std::string dir = FreshDir("cli_gen_bad");
-  CommandResult r = RunCommand({TxflagBinary(), "gen", "--accounts", "5", "--out", dir});
+  CommandResult r =
+      RunCommand({TxflagBinary(), "gen", "--accounts", "5", "--out", dir});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.err, HasSubstr("accounts"));
 }

@@ -7,8 +7,8 @@
 #include <set>
 #include <sstream>
 
-#include "google/protobuf/util/json_util.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "proto/alert.pb.h"
 #include "tests/subprocess.h"
@@ -50,13 +50,14 @@ class GeneratedPopulation : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new std::string(FreshDir("e2e"));
-    CommandResult gen = RunCommand({TxflagBinary(), "gen", "--seed", "11", "--accounts",
-                             "15000", "--days", "60", "--out", *dir_ + "/data"});
+    CommandResult gen =
+        RunCommand({TxflagBinary(), "gen", "--seed", "11", "--accounts",
+                    "15000", "--days", "60", "--out", *dir_ + "/data"});
     ASSERT_EQ(gen.exit_code, 0) << gen.err;
-    CommandResult bt =
-        RunCommand({TxflagBinary(), "backtest", "--input", *dir_ + "/data/payments.csv",
-             "--labels", *dir_ + "/data/labels.csv", "--out", *dir_ + "/out",
-             "--no-progress"});
+    CommandResult bt = RunCommand({TxflagBinary(), "backtest", "--input",
+                                   *dir_ + "/data/payments.csv", "--labels",
+                                   *dir_ + "/data/labels.csv", "--out",
+                                   *dir_ + "/out", "--no-progress"});
     ASSERT_EQ(bt.exit_code, 0) << bt.err;
     *summary_ = bt.out;
     for (const auto& a : ReadAlerts(*dir_ + "/out/alerts.jsonl")) {
@@ -80,7 +81,8 @@ TEST_F(GeneratedPopulation, AlertsCarryEvidenceAndTheRulePack) {
   ASSERT_FALSE(alerts_->empty());
   std::set<std::string> ids;
   for (const auto& a : *alerts_) {
-    EXPECT_TRUE(ids.insert(a.alert_id()).second) << "duplicate " << a.alert_id();
+    EXPECT_TRUE(ids.insert(a.alert_id()).second)
+        << "duplicate " << a.alert_id();
     EXPECT_GE(a.revision(), 1u);
     EXPECT_FALSE(a.typologies().empty());
     EXPECT_EQ(a.rules_size(), 1);
@@ -102,8 +104,8 @@ TEST_F(GeneratedPopulation, FindsTheRingsThatShowIndicatorsThePackCovers) {
   // only show indicators of rules still to come (wage skimming, fixed
   // instalments, ...) are not counted.
   const std::set<std::string> covered = {
-      "small_transfers_in", "small_transfers_out", "ad_payments",
-      "rent_high_rate", "rent_several_landlords", "rent_many_payers"};
+      "small_transfers_in", "small_transfers_out",    "ad_payments",
+      "rent_high_rate",     "rent_several_landlords", "rent_many_payers"};
   auto rings = ReadCsv(*dir_ + "/data/rings.csv");
   ASSERT_FALSE(rings.empty());
   std::map<std::string, bool> found;  // covered ring -> any member alerted
@@ -149,8 +151,8 @@ TEST_F(GeneratedPopulation, LeavesTheTrapsAlone) {
 }
 
 TEST(Amlworld, ReadsTheSharedLiSmallPatternsWithTheirLabels) {
-  std::string patterns =
-      std::string(TXFLAG_SOURCE_DIR) + "/../shared/data/amlworld/LI-Small_Patterns.txt";
+  std::string patterns = std::string(TXFLAG_SOURCE_DIR) +
+                         "/../shared/data/amlworld/LI-Small_Patterns.txt";
   if (!std::filesystem::exists(patterns)) GTEST_SKIP() << patterns << " absent";
   std::string dir = FreshDir("amlworld");
   std::string input = dir + "/li-small.csv";
@@ -162,13 +164,15 @@ TEST(Amlworld, ReadsTheSharedLiSmallPatternsWithTheirLabels) {
            "Is Laundering\n";
     std::string line;
     while (std::getline(in, line)) {
-      if (line.empty() || line.rfind("BEGIN", 0) == 0 || line.rfind("END", 0) == 0)
+      if (line.empty() || line.rfind("BEGIN", 0) == 0 ||
+          line.rfind("END", 0) == 0)
         continue;
       out << line << "\n";
     }
   }
-  CommandResult r = RunCommand({TxflagBinary(), "backtest", "--input", input, "--out",
-                         dir + "/out", "--allowed-lateness", "864000"});
+  CommandResult r =
+      RunCommand({TxflagBinary(), "backtest", "--input", input, "--out",
+                  dir + "/out", "--allowed-lateness", "864000"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::string summary = ReadFile(dir + "/out/summary.json");
   EXPECT_THAT(summary, HasSubstr("\"format\": \"amlworld\""));

@@ -38,22 +38,33 @@ class KillAndResume : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     data_ = new std::string(FreshDir("resume_data"));
-    CommandResult gen = RunCommand({TxflagBinary(), "gen", "--seed", "5", "--accounts",
-                             "20000", "--days", "45", "--out", *data_});
+    CommandResult gen =
+        RunCommand({TxflagBinary(), "gen", "--seed", "5", "--accounts", "20000",
+                    "--days", "45", "--out", *data_});
     ASSERT_EQ(gen.exit_code, 0) << gen.err;
     // Append a few malformed and late rows so rejects are resumed too.
     std::string input = *data_ + "/payments.csv";
     FILE* f = fopen(input.c_str(), "a");
-    fputs("bad1,2030-01-01T00:00:00Z,DK1,a,DK,DK2,b,DK,-1.00,DKK,MOBILE,,x\n", f);
-    fputs("late1,2000-01-01T00:00:00Z,DK1,a,DK,DK2,b,DK,1.00,DKK,MOBILE,,x\n", f);
+    fputs("bad1,2030-01-01T00:00:00Z,DK1,a,DK,DK2,b,DK,-1.00,DKK,MOBILE,,x\n",
+          f);
+    fputs("late1,2000-01-01T00:00:00Z,DK1,a,DK,DK2,b,DK,1.00,DKK,MOBILE,,x\n",
+          f);
     fclose(f);
   }
   static void TearDownTestSuite() { delete data_; }
 
   std::vector<std::string> Backtest(const std::string& out) {
-    return {TxflagBinary(), "backtest", "--input", *data_ + "/payments.csv",
-            "--labels", *data_ + "/labels.csv", "--out", out,
-            "--commit-interval-ms", "20", "--no-progress"};
+    return {TxflagBinary(),
+            "backtest",
+            "--input",
+            *data_ + "/payments.csv",
+            "--labels",
+            *data_ + "/labels.csv",
+            "--out",
+            out,
+            "--commit-interval-ms",
+            "20",
+            "--no-progress"};
   }
 
   static std::string* data_;
@@ -94,7 +105,8 @@ TEST_F(KillAndResume, SigkillAtAnyPointThenRestartGivesTheUninterruptedAlerts) {
   }
   // The kills must really have hit running processes for the test to mean
   // anything.
-  EXPECT_GE(killed_mid_run, 4) << "the back-test finished too fast to be killed";
+  EXPECT_GE(killed_mid_run, 4)
+      << "the back-test finished too fast to be killed";
 }
 
 }  // namespace

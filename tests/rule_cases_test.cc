@@ -65,12 +65,14 @@ TEST_P(RuleCase, ProducesTheExpectedAlerts) {
     ++n;
     if (line == "--- payments") break;
     if (line.empty() || line[0] == '#') continue;
-    std::vector<std::string> words = absl::StrSplit(line, ' ', absl::SkipEmpty());
+    std::vector<std::string> words =
+        absl::StrSplit(line, ' ', absl::SkipEmpty());
     if (words[0] == "pack" && words.size() == 2) {
       pack_path = (fs::path(TXFLAG_SOURCE_DIR) / words[1]).string();
     } else if (words[0] == "expect" && words.size() >= 3) {
       expectations.push_back(
-          {n, words[1], std::vector<std::string>(words.begin() + 2, words.end())});
+          {n, words[1],
+           std::vector<std::string>(words.begin() + 2, words.end())});
     } else {
       FAIL() << path.string() << ":" << n << ": cannot read '" << line << "'";
     }
@@ -84,12 +86,12 @@ TEST_P(RuleCase, ProducesTheExpectedAlerts) {
   fs::path input = tmp / (GetParam() + ".csv");
   std::ofstream(input) << csv.str();
 
-  auto pack = pack_path.empty()
-                  ? rules::CompileRulePack(rules::DefaultRulePackText(), "default")
-                  : rules::LoadRulePackFile(pack_path);
+  auto pack = pack_path.empty() ? rules::CompileRulePack(
+                                      rules::DefaultRulePackText(), "default")
+                                : rules::LoadRulePackFile(pack_path);
   ASSERT_TRUE(pack.ok()) << pack.status();
-  auto source = connectors::OpenFileSource(input.string(),
-                                           connectors::FileFormat::kCanonicalCsv);
+  auto source = connectors::OpenFileSource(
+      input.string(), connectors::FileFormat::kCanonicalCsv);
   ASSERT_TRUE(source.ok()) << source.status();
   engine::MemoryStateStore store;
   engine::MemoryRejectSink rejects;
@@ -103,7 +105,8 @@ TEST_P(RuleCase, ProducesTheExpectedAlerts) {
   ASSERT_TRUE((*processor)
                   ->ForEachAlert([&](const txflag::v1::Alert& a) {
                     ++alerts;
-                    for (const auto& r : a.rules()) alerted[a.account()].insert(r);
+                    for (const auto& r : a.rules())
+                      alerted[a.account()].insert(r);
                   })
                   .ok());
   std::string rejected;
@@ -122,10 +125,12 @@ TEST_P(RuleCase, ProducesTheExpectedAlerts) {
           << "; alerts:" << all << "\nrejects:" << rejected;
     } else if (e.kind == "no-alert" && e.args.size() == 1) {
       EXPECT_TRUE(alerted[e.args[0]].empty())
-          << where << ": expected no alert on " << e.args[0] << "; alerts:" << all;
+          << where << ": expected no alert on " << e.args[0]
+          << "; alerts:" << all;
     } else if (e.kind == "no-alert" && e.args.size() == 2) {
       EXPECT_FALSE(alerted[e.args[0]].contains(e.args[1]))
-          << where << ": expected no " << e.args[1] << " alert on " << e.args[0];
+          << where << ": expected no " << e.args[1] << " alert on "
+          << e.args[0];
     } else if (e.kind == "alerts" && e.args.size() == 1) {
       EXPECT_EQ(alerts, std::stoi(e.args[0])) << where << "; alerts:" << all;
     } else if (e.kind == "rejects" && e.args.size() == 1) {
@@ -142,7 +147,8 @@ INSTANTIATE_TEST_SUITE_P(Cases, RuleCase, ::testing::ValuesIn(ListCases()),
                          [](const auto& info) {
                            std::string name = info.param;
                            for (char& c : name) {
-                             if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+                             if (!std::isalnum(static_cast<unsigned char>(c)))
+                               c = '_';
                            }
                            return name;
                          });

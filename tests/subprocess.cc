@@ -10,7 +10,9 @@
 
 namespace txflag::testing {
 
-std::string TxflagBinary() { return std::string(TXFLAG_BINARY_DIR) + "/txflag"; }
+std::string TxflagBinary() {
+  return std::string(TXFLAG_BINARY_DIR) + "/txflag";
+}
 
 namespace {
 

@@ -18,8 +18,8 @@ std::string TxflagBinary();
 struct CommandResult {
   int exit_code = -1;  // -1 when killed by a signal
   int signal = 0;
-  std::string out;     // stdout
-  std::string err;     // stderr
+  std::string out;  // stdout
+  std::string err;  // stderr
 };
 
 // Runs argv (argv[0] is the program path) and waits for it.
