@@ -1,5 +1,6 @@
 #include "rules/window.h"
 
+#include <algorithm>
 #include <cassert>
 #include <cstring>
 #include <utility>
@@ -107,42 +108,130 @@ absl::Status Corrupt(std::string_view what, size_t leg) {
 
 }  // namespace
 
+Window::CounterpartyStats& Window::CounterpartyFor(uint64_t counterparty) {
+  if (!map_.empty()) return map_[counterparty];
+  for (auto& [key, stats] : small_) {
+    if (key == counterparty) return stats;
+  }
+  if (small_.size() < kSmallCounterparties) {
+    small_.emplace_back(counterparty, CounterpartyStats{});
+    return small_.back().second;
+  }
+  map_.reserve(2 * kSmallCounterparties);
+  for (const auto& [key, stats] : small_) map_.emplace(key, stats);
+  small_.clear();
+  small_.shrink_to_fit();
+  return map_[counterparty];
+}
+
+void Window::Release(uint64_t counterparty, int64_t amount) {
+  if (!map_.empty()) {
+    auto it = map_.find(counterparty);
+    if (--it->second.count == 0) {
+      map_.erase(it);
+    } else {
+      it->second.sum -= amount;
+    }
+    return;
+  }
+  for (size_t i = 0; i < small_.size(); ++i) {
+    if (small_[i].first != counterparty) continue;
+    if (--small_[i].second.count == 0) {
+      small_[i] = small_.back();
+      small_.pop_back();
+    } else {
+      small_[i].second.sum -= amount;
+    }
+    return;
+  }
+}
+
+void Window::ReleaseDay(int32_t day) {
+  if (days_[day_head_].first == day) {  // the usual case: the oldest day
+    if (--days_[day_head_].second == 0) ++day_head_;
+    return;
+  }
+  auto it = std::lower_bound(
+      days_.begin() + static_cast<ptrdiff_t>(day_head_), days_.end(), day,
+      [](const auto& entry, int32_t d) { return entry.first < d; });
+  if (--it->second == 0) days_.erase(it);
+}
+
 void Window::Add(Leg leg) {
-  assert(legs_.empty() || legs_.back().ts <= leg.ts);
+  assert(empty() || legs_.back().ts <= leg.ts);
   assert(leg.local_hour < 24);
   sum_ += leg.amount;
-  CounterpartyStats& cp = by_counterparty_[leg.counterparty];
+  CounterpartyStats& cp = CounterpartyFor(leg.counterparty);
   ++cp.count;
   cp.sum += leg.amount;
-  ++by_day_[leg.local_day];
+  // Local days follow timestamps, so a leg's day is almost always the
+  // latest one; the general case keeps days_ sorted all the same.
+  if (day_head_ == days_.size() || days_.back().first < leg.local_day) {
+    days_.emplace_back(leg.local_day, 1);
+  } else {
+    auto it = std::lower_bound(
+        days_.begin() + static_cast<ptrdiff_t>(day_head_), days_.end(),
+        leg.local_day,
+        [](const auto& entry, int32_t day) { return entry.first < day; });
+    if (it != days_.end() && it->first == leg.local_day) {
+      ++it->second;
+    } else {
+      days_.insert(it, {leg.local_day, 1});
+    }
+  }
   ++by_hour_[leg.local_hour % 24];
   legs_.push_back(std::move(leg));
 }
 
 size_t Window::EvictOlderThan(int64_t min_ts) {
   size_t dropped = 0;
-  while (!legs_.empty() && legs_.front().ts < min_ts) {
-    const Leg& leg = legs_.front();
+  while (head_ < legs_.size() && legs_[head_].ts < min_ts) {
+    const Leg& leg = legs_[head_];
     sum_ -= leg.amount;
-    auto cp = by_counterparty_.find(leg.counterparty);
-    if (--cp->second.count == 0) {
-      by_counterparty_.erase(cp);
-    } else {
-      cp->second.sum -= leg.amount;
-    }
-    auto day = by_day_.find(leg.local_day);
-    if (--day->second == 0) by_day_.erase(day);
+    Release(leg.counterparty, leg.amount);
+    ReleaseDay(leg.local_day);
     --by_hour_[leg.local_hour % 24];
-    legs_.pop_front();
+    ++head_;
     ++dropped;
+  }
+  if (dropped == 0) return 0;
+  if (head_ == legs_.size()) {
+    Clear();
+  } else if (head_ >= 32 && head_ * 2 >= legs_.size()) {
+    // Compact: the evicted prefix is at least half the storage.
+    legs_.erase(legs_.begin(), legs_.begin() + static_cast<ptrdiff_t>(head_));
+    head_ = 0;
+  }
+  if (day_head_ >= 16 && day_head_ * 2 >= days_.size()) {
+    days_.erase(days_.begin(),
+                days_.begin() + static_cast<ptrdiff_t>(day_head_));
+    day_head_ = 0;
   }
   return dropped;
 }
 
+void Window::Clear() {
+  // Give the memory back: most windows empty out and stay empty.
+  std::vector<Leg>().swap(legs_);
+  head_ = 0;
+  sum_ = 0;
+  std::vector<std::pair<uint64_t, CounterpartyStats>>().swap(small_);
+  absl::flat_hash_map<uint64_t, CounterpartyStats>().swap(map_);
+  std::vector<std::pair<int32_t, uint32_t>>().swap(days_);
+  day_head_ = 0;
+  by_hour_.fill(0);
+}
+
 const Window::CounterpartyStats* Window::counterparty(
     uint64_t counterparty) const {
-  auto it = by_counterparty_.find(counterparty);
-  return it == by_counterparty_.end() ? nullptr : &it->second;
+  if (!map_.empty()) {
+    auto it = map_.find(counterparty);
+    return it == map_.end() ? nullptr : &it->second;
+  }
+  for (const auto& [key, stats] : small_) {
+    if (key == counterparty) return &stats;
+  }
+  return nullptr;
 }
 
 size_t Window::CountInHours(int start_hour, int end_hour) const {
@@ -163,19 +252,19 @@ size_t Window::CountInHours(int start_hour, int end_hour) const {
 size_t Window::CountCounterpartiesAtLeast(uint32_t min_count,
                                           int64_t min_sum) const {
   size_t n = 0;
-  for (const auto& [key, stats] : by_counterparty_) {
+  ForEachCounterparty([&](uint64_t, const CounterpartyStats& stats) {
     if (stats.count >= min_count && stats.sum >= min_sum) ++n;
-  }
+  });
   return n;
 }
 
 void Window::EncodeTo(std::string* out) const {
   out->push_back(static_cast<char>(kVersion));
-  PutVarint(legs_.size(), out);
+  PutVarint(size(), out);
   int64_t prev_ts = 0;
   int32_t prev_day = 0;
   bool first = true;
-  for (const Leg& leg : legs_) {
+  for (const Leg& leg : legs()) {
     if (first) {
       PutVarint(ZigZag(leg.ts), out);
     } else {
@@ -211,7 +300,8 @@ absl::Status Window::DecodeFrom(std::string_view* in) {
   if (count > r.remaining() / kMinLegBytes) {
     return Corrupt("leg count larger than the input", 0);
   }
-  std::deque<Leg> legs;
+  std::vector<Leg> legs;
+  legs.reserve(static_cast<size_t>(count));
   int64_t total = 0;
   int64_t prev_ts = 0;
   int32_t prev_day = 0;
@@ -272,11 +362,7 @@ absl::Status Window::DecodeFrom(std::string_view* in) {
   }
 
   // All bytes were good: replace the contents.
-  legs_.clear();
-  sum_ = 0;
-  by_counterparty_.clear();
-  by_day_.clear();
-  by_hour_.fill(0);
+  Clear();
   for (Leg& leg : legs) Add(std::move(leg));
   in->remove_prefix(r.pos());
   return absl::OkStatus();

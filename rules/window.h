@@ -5,6 +5,12 @@
 // kept incrementally, so Add() and Evict() are O(1) amortised and every query
 // below is O(1) unless it says otherwise.
 //
+// Layout is tuned for many small windows (most accounts hold a handful of
+// legs): legs in one vector used as a queue, per-day counts in another (legs
+// arrive in time order, so days do too), and per-counterparty stats in a
+// small vector that becomes a hash map only past 16 counterparties. An empty
+// window allocates nothing.
+//
 //   Window w;
 //   w.EvictOlderThan(leg.ts - rule.window_seconds());
 //   w.Add(leg);
@@ -16,9 +22,11 @@
 
 #include <array>
 #include <cstdint>
-#include <deque>
+#include <span>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
@@ -40,21 +48,30 @@ class Window {
   // Drops every leg with ts < min_ts. Returns how many were dropped.
   size_t EvictOlderThan(int64_t min_ts);
 
-  bool empty() const { return legs_.empty(); }
-  size_t size() const { return legs_.size(); }
-  // Oldest first.
-  const std::deque<Leg>& legs() const { return legs_; }
+  bool empty() const { return head_ == legs_.size(); }
+  size_t size() const { return legs_.size() - head_; }
+  // Oldest first. Valid until the window changes.
+  std::span<const Leg> legs() const {
+    return std::span<const Leg>(legs_).subspan(head_);
+  }
   // Sum of amounts, base minor units.
   int64_t sum() const { return sum_; }
-  size_t distinct_counterparties() const { return by_counterparty_.size(); }
+  size_t distinct_counterparties() const {
+    return map_.empty() ? small_.size() : map_.size();
+  }
   // nullptr when `counterparty` has no leg in the window.
   const CounterpartyStats* counterparty(uint64_t counterparty) const;
-  const absl::flat_hash_map<uint64_t, CounterpartyStats>& counterparties()
-      const {
-    return by_counterparty_;
+  // Calls fn(counterparty, stats) for each counterparty in the window.
+  template <typename Fn>
+  void ForEachCounterparty(Fn fn) const {
+    if (map_.empty()) {
+      for (const auto& [key, stats] : small_) fn(key, stats);
+    } else {
+      for (const auto& [key, stats] : map_) fn(key, stats);
+    }
   }
   // Number of distinct local days with at least one leg.
-  size_t distinct_days() const { return by_day_.size(); }
+  size_t distinct_days() const { return days_.size() - day_head_; }
   // Legs whose local hour h satisfies: start <= h < end when start < end, or
   // h >= start || h < end when start > end (a span across midnight).
   // start == end counts nothing. O(24).
@@ -71,10 +88,23 @@ class Window {
   absl::Status DecodeFrom(std::string_view* in);
 
  private:
-  std::deque<Leg> legs_;
+  static constexpr size_t kSmallCounterparties = 16;
+
+  CounterpartyStats& CounterpartyFor(uint64_t counterparty);
+  void Release(uint64_t counterparty, int64_t amount);
+  void ReleaseDay(int32_t day);
+  void Clear();
+
+  std::vector<Leg> legs_;  // legs_[head_..] are in the window
+  size_t head_ = 0;
   int64_t sum_ = 0;
-  absl::flat_hash_map<uint64_t, CounterpartyStats> by_counterparty_;
-  absl::flat_hash_map<int32_t, uint32_t> by_day_;
+  // Counterparty stats: small_ while there are few, map_ (and small_ empty)
+  // after.
+  std::vector<std::pair<uint64_t, CounterpartyStats>> small_;
+  absl::flat_hash_map<uint64_t, CounterpartyStats> map_;
+  // (local day, legs) in day order; days_[day_head_..] are in the window.
+  std::vector<std::pair<int32_t, uint32_t>> days_;
+  size_t day_head_ = 0;
   std::array<uint32_t, 24> by_hour_{};
 };
 

@@ -80,7 +80,7 @@ TEST(Window, AggregatesFollowEviction) {
   EXPECT_EQ(w.distinct_days(), 2u);       // day 10 gone
   EXPECT_EQ(w.CountInHours(20, 23), 0u);
   EXPECT_EQ(w.CountInHours(0, 24), 2u);
-  EXPECT_EQ(w.counterparties().size(), 2u);
+  EXPECT_EQ(w.distinct_counterparties(), 2u);
 }
 
 TEST(Window, CountInHoursPlainAndAcrossMidnight) {
