@@ -4,7 +4,7 @@
 // peak RSS next to the ceiling measured in the same run: a bare read of the
 // same file through the CSV reader.
 //
-//   build/bench/backtest_bench [--accounts 90000] [--days 21] [--dir DIR]
+//   build/bench/backtest_bench [--accounts 120000] [--days 20] [--dir DIR]
 //
 // Targets (developers' brief): >= 500,000 payments/s single thread, peak RSS
 // < 2 GiB. Exit code 1 when a target is missed.
@@ -56,8 +56,8 @@ ChildResult RunChild(const std::vector<std::string>& argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  int64_t accounts = 90000;
-  int days = 21;
+  int64_t accounts = 120000;
+  int days = 20;
   std::string dir = std::string(TXFLAG_BINARY_DIR) + "/bench-data";
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--accounts")) accounts = std::stoll(argv[i + 1]);

@@ -13,6 +13,7 @@
 #include "rocksdb/convenience.h"
 #include "rocksdb/db.h"
 #include "rocksdb/filter_policy.h"
+#include "rocksdb/memtablerep.h"
 #include "rocksdb/options.h"
 #include "rocksdb/table.h"
 #include "rocksdb/write_batch.h"
@@ -58,6 +59,12 @@ rocksdb::Options MakeOptions(const RocksDbStoreOptions& o) {
   rocksdb::Options options;
   options.create_if_missing = true;
   options.write_buffer_size = o.write_buffer_bytes;
+  // The engine writes state in batches and reads it back only once, with a
+  // scan, when it opens: a vector memtable takes inserts in O(1) (it sorts
+  // when flushed) where the default skip list spent ~8% of a back-test
+  // keeping itself ordered.
+  options.memtable_factory = std::make_shared<rocksdb::VectorRepFactory>();
+  options.allow_concurrent_memtable_write = false;  // one writer anyway
   options.IncreaseParallelism(2);
   std::vector<rocksdb::CompressionType> supported =
       rocksdb::GetSupportedCompressions();
