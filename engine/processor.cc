@@ -5,6 +5,7 @@
 #include <limits>
 #include <utility>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "base/currency.h"
 #include "base/hash.h"
@@ -16,7 +17,8 @@
 namespace txflag::engine {
 namespace {
 
-constexpr uint32_t kFormatVersion = 1;
+// 2: one key per window (win/) and per account's open alerts (open/).
+constexpr uint32_t kFormatVersion = 2;
 constexpr int64_t kNoTimestamp = std::numeric_limits<int64_t>::min();
 
 uint64_t CounterpartyHash(const std::string& account, const std::string& name) {
@@ -101,14 +103,24 @@ absl::StatusOr<std::unique_ptr<Processor>> Processor::Open(
     const rules::CompiledPack* pack, Options options, StateStore* store,
     RejectSink* rejects, AlertSink* alerts) {
   TXFLAG_RETURN_IF_ERROR(options.Validate());
+  if (pack->rules.size() > 64) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "rule pack ", pack->stamp.name(), " enables ", pack->rules.size(),
+        " rules; the engine runs at most 64 at once"));
+  }
   std::unique_ptr<Processor> processor(
       new Processor(pack, std::move(options), store, rejects, alerts));
   TXFLAG_RETURN_IF_ERROR(processor->Restore());
   return processor;
 }
 
-std::string Processor::AccountKey(std::string_view account) const {
-  return absl::StrCat(options_.state_prefix, "acct/", Av(account));
+std::string Processor::WindowKey(std::string_view account,
+                                 size_t rule_index) const {
+  return absl::StrCat(options_.state_prefix, "win/", Av(account), "/",
+                      rule_index);
+}
+std::string Processor::OpenAlertsKey(std::string_view account) const {
+  return absl::StrCat(options_.state_prefix, "open/", Av(account));
 }
 std::string Processor::AlertKey(std::string_view alert_id) const {
   return absl::StrCat(options_.state_prefix, "alert/", Av(alert_id));
@@ -157,42 +169,65 @@ absl::Status Processor::Restore() {
   }
   checkpoint_.clear_buffer();
 
-  const std::string prefix = AccountKey("");
+  auto account_named = [&](std::string_view name) -> Account& {
+    auto [it, inserted] = accounts_.try_emplace(std::string(name));
+    if (inserted) {
+      it->second = std::make_unique<Account>();
+      it->second->windows.resize(pack_->rules.size());
+    }
+    return *it->second;
+  };
   absl::Status decode_status;
-  TXFLAG_RETURN_IF_ERROR(store_->Scan(prefix, [&](std::string_view key,
-                                                  std::string_view value) {
-    txflag::v1::state::AccountState proto;
-    if (!proto.ParseFromArray(value.data(), static_cast<int>(value.size())) ||
-        proto.windows_size() > static_cast<int>(pack_->rules.size())) {
+  const std::string windows_prefix = WindowKey("", 0).substr(
+      0, options_.state_prefix.size() + 4);  // "<prefix>win/"
+  TXFLAG_RETURN_IF_ERROR(store_->Scan(
+      windows_prefix, [&](std::string_view key, std::string_view value) {
+        // <prefix>win/<account>/<rule index>: the account may itself hold '/'.
+        std::string_view rest = key.substr(windows_prefix.size());
+        const size_t slash = rest.rfind('/');
+        size_t index = 0;
+        if (slash == std::string_view::npos ||
+            !absl::SimpleAtoi(Av(rest.substr(slash + 1)), &index) ||
+            index >= pack_->rules.size()) {
+          decode_status = absl::DataLossError(
+              absl::StrCat("state key '", Av(key), "' is not a window key"));
+          return false;
+        }
+        Account& account = account_named(rest.substr(0, slash));
+        std::string_view bytes = value;
+        absl::Status s = account.windows[index].DecodeFrom(&bytes);
+        if (!s.ok()) {
+          decode_status = absl::DataLossError(
+              absl::StrCat("account state '", Av(key), "': ", s.message()));
+          return false;
+        }
+        account.stored_windows |= uint64_t{1} << index;
+        if (!account.windows[index].empty()) {
+          account.last_leg_ts = std::max(
+              account.last_leg_ts, account.windows[index].legs().back().ts);
+        }
+        return true;
+      }));
+  TXFLAG_RETURN_IF_ERROR(decode_status);
+  const std::string open_prefix = OpenAlertsKey("");
+  TXFLAG_RETURN_IF_ERROR(store_->Scan(open_prefix, [&](std::string_view key,
+                                                       std::string_view value) {
+    txflag::v1::state::AccountAlerts proto;
+    if (!proto.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
       decode_status = absl::DataLossError(
-          absl::StrCat("account state '", Av(key), "' is corrupt"));
+          absl::StrCat("open alerts '", Av(key), "' are corrupt"));
       return false;
     }
-    auto account = std::make_unique<Account>();
-    account->windows.resize(pack_->rules.size());
-    for (int i = 0; i < proto.windows_size(); ++i) {
-      std::string_view bytes = proto.windows(i);
-      absl::Status s = account->windows[i].DecodeFrom(&bytes);
-      if (!s.ok()) {
-        decode_status = absl::DataLossError(
-            absl::StrCat("account state '", Av(key), "': ", s.message()));
-        return false;
-      }
-      if (!account->windows[i].empty()) {
-        account->last_leg_ts = std::max(account->last_leg_ts,
-                                        account->windows[i].legs().back().ts);
-      }
-    }
+    Account& account = account_named(key.substr(open_prefix.size()));
+    account.alerts_stored = true;
     for (auto& open : *proto.mutable_open_alerts()) {
       OpenAlert alert;
       alert.proto = std::move(open);
       for (const auto& id : alert.proto.alert().evidence().transactions()) {
         alert.evidence_ids.insert(id);
       }
-      account->open_alerts.push_back(std::move(alert));
+      account.open_alerts.push_back(std::move(alert));
     }
-    accounts_.emplace(std::string(key.substr(prefix.size())),
-                      std::move(account));
     return true;
   }));
   TXFLAG_RETURN_IF_ERROR(decode_status);
@@ -307,11 +342,15 @@ Processor::Account* Processor::FindOrCreateAccount(const std::string& account) {
     it->second->windows.resize(pack_->rules.size());
   }
   Account* state = it->second.get();
-  if (!state->dirty) {
-    state->dirty = true;
-    dirty_.push_back(account);
-  }
+  MarkDirty(account, state);
   return state;
+}
+
+void Processor::MarkDirty(const std::string& name, Account* account) {
+  if (!account->dirty) {
+    account->dirty = true;
+    dirty_.push_back(name);
+  }
 }
 
 absl::Status Processor::ProcessLeg(const txflag::v1::Payment& payment,
@@ -340,6 +379,7 @@ absl::Status Processor::ProcessLeg(const txflag::v1::Payment& payment,
     stored.payment_id = payment.id();
     window.Add(std::move(stored));
     state->last_leg_ts = std::max(state->last_leg_ts, leg->ts);
+    state->changed_windows |= uint64_t{1} << i;
     std::optional<rules::Hit> hit = rule.Evaluate(window.legs().back(), window);
     if (hit.has_value()) {
       RaiseOrExtend(account, state, i, rule, *hit, window.legs().back());
@@ -359,6 +399,7 @@ void Processor::RaiseOrExtend(const std::string& account, Account* state,
     if (leg.ts - it->proto.opened_ts() >= suppression_seconds_) {
       if (it->changed) closed_.push_back(it->proto.alert());
       state->open_alerts.erase(it);
+      state->alerts_changed = true;
     } else {
       open = &*it;
     }
@@ -436,6 +477,7 @@ void Processor::RaiseOrExtend(const std::string& account, Account* state,
   alert.set_revision(alert.revision() + 1);
   stats->set_alert_revisions(stats->alert_revisions() + 1);
   open->changed = true;
+  state->alerts_changed = true;
   if (alerts_ != nullptr) {
     pending_revisions_.push_back(alert);
   }
@@ -449,10 +491,8 @@ void Processor::Sweep(int64_t now) {
       if (now - a->proto.opened_ts() >= suppression_seconds_) {
         if (a->changed) closed_.push_back(a->proto.alert());
         a = account.open_alerts.erase(a);
-        if (!account.dirty) {
-          account.dirty = true;
-          dirty_.push_back(it->first);
-        }
+        account.alerts_changed = true;
+        MarkDirty(it->first, &account);
       } else {
         ++a;
       }
@@ -464,7 +504,8 @@ void Processor::Sweep(int64_t now) {
       ++it;
       continue;
     }
-    forgotten_.push_back(it->first);
+    forgotten_.push_back(
+        {it->first, account.stored_windows, account.alerts_stored});
     accounts_.erase(it++);
   }
 }
@@ -479,29 +520,58 @@ absl::Status Processor::Commit(std::string source_checkpoint) {
   }
   TXFLAG_ASSIGN_OR_RETURN(std::string rejects_checkpoint, rejects_->Flush());
   StateBatch batch;
-  for (const std::string& name : forgotten_) batch.Delete(AccountKey(name));
+  for (const Forgotten& f : forgotten_) {
+    for (size_t i = 0; i < pack_->rules.size(); ++i) {
+      if (f.stored_windows & (uint64_t{1} << i)) {
+        batch.Delete(WindowKey(f.account, i));
+      }
+    }
+    if (f.alerts_stored) batch.Delete(OpenAlertsKey(f.account));
+  }
   for (const auto& alert : closed_) {
     batch.Put(AlertKey(alert.alert_id()), alert.SerializeAsString());
   }
-  txflag::v1::state::AccountState proto;
+  std::string bytes;
   for (const std::string& name : dirty_) {
     auto it = accounts_.find(name);
     if (it == accounts_.end()) continue;  // forgotten since
     Account& account = *it->second;
     account.dirty = false;
-    proto.Clear();
-    for (const auto& window : account.windows) {
-      window.EncodeTo(proto.add_windows());
+    for (size_t i = 0; i < account.windows.size(); ++i) {
+      const uint64_t bit = uint64_t{1} << i;
+      if ((account.changed_windows & bit) == 0) continue;
+      if (account.windows[i].empty()) {
+        if (account.stored_windows & bit) batch.Delete(WindowKey(name, i));
+        account.stored_windows &= ~bit;
+      } else {
+        bytes.clear();
+        account.windows[i].EncodeTo(&bytes);
+        batch.Put(WindowKey(name, i), bytes);
+        account.stored_windows |= bit;
+      }
     }
+    account.changed_windows = 0;
     for (auto& open : account.open_alerts) {
-      *proto.add_open_alerts() = open.proto;
       if (open.changed) {
         batch.Put(AlertKey(open.proto.alert().alert_id()),
                   open.proto.alert().SerializeAsString());
         open.changed = false;
       }
     }
-    batch.Put(AccountKey(name), proto.SerializeAsString());
+    if (account.alerts_changed) {
+      if (account.open_alerts.empty()) {
+        if (account.alerts_stored) batch.Delete(OpenAlertsKey(name));
+        account.alerts_stored = false;
+      } else {
+        txflag::v1::state::AccountAlerts proto;
+        for (const auto& open : account.open_alerts) {
+          *proto.add_open_alerts() = open.proto;
+        }
+        batch.Put(OpenAlertsKey(name), proto.SerializeAsString());
+        account.alerts_stored = true;
+      }
+      account.alerts_changed = false;
+    }
   }
   checkpoint_.set_source(std::move(source_checkpoint));
   checkpoint_.set_rejects(std::move(rejects_checkpoint));

@@ -117,7 +117,18 @@ class Processor {
     std::vector<rules::Window> windows;  // one per rule
     std::vector<OpenAlert> open_alerts;
     int64_t last_leg_ts = 0;  // newest leg kept in any window
-    bool dirty = false;
+    bool dirty = false;       // listed in dirty_
+    // Bit i: window i changed since the last commit / has a key in the store.
+    uint64_t changed_windows = 0;
+    uint64_t stored_windows = 0;
+    bool alerts_changed = false;  // open_alerts changed since the last commit
+    bool alerts_stored = false;   // open_alerts have a key in the store
+  };
+  // What a forgotten account had in the store, to delete at the next commit.
+  struct Forgotten {
+    std::string account;
+    uint64_t stored_windows = 0;
+    bool alerts_stored = false;
   };
 
   Processor(const rules::CompiledPack* pack, Options options, StateStore* store,
@@ -136,6 +147,8 @@ class Processor {
   absl::Status ProcessLeg(const txflag::v1::Payment& payment,
                           const std::string& account, rules::Leg* leg);
   Account* FindOrCreateAccount(const std::string& account);
+  // Puts `account` on the list of accounts to write at the next commit.
+  void MarkDirty(const std::string& name, Account* account);
   void RaiseOrExtend(const std::string& account, Account* state,
                      size_t rule_index, const rules::Rule& rule,
                      const rules::Hit& hit, const rules::Leg& leg);
@@ -143,7 +156,8 @@ class Processor {
   // the longest window and that have no open alert. Windows of live accounts
   // are not touched: rules evict before they evaluate.
   void Sweep(int64_t now);
-  std::string AccountKey(std::string_view account) const;
+  std::string WindowKey(std::string_view account, size_t rule_index) const;
+  std::string OpenAlertsKey(std::string_view account) const;
   std::string AlertKey(std::string_view alert_id) const;
   std::string CheckpointKey() const;
 
@@ -158,7 +172,7 @@ class Processor {
   txflag::v1::state::Checkpoint checkpoint_;
   absl::flat_hash_map<std::string, std::unique_ptr<Account>> accounts_;
   std::vector<std::string> dirty_;         // accounts changed since commit
-  std::vector<std::string> forgotten_;     // accounts to delete at commit
+  std::vector<Forgotten> forgotten_;       // accounts to delete at commit
   std::vector<txflag::v1::Alert> closed_;  // alerts closed since commit
   // Payments waiting for the watermark, and the one being processed.
   ReorderBuffer buffer_;

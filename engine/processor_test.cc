@@ -268,13 +268,14 @@ TEST(Processor, ConvertsCurrenciesIntoTheBaseCurrency) {
   ASSERT_TRUE(processor->Process(&r).ok());
   ASSERT_TRUE(processor->Drain().ok());
   ASSERT_TRUE(processor->Commit("1").ok());
-  // The window of b's incoming rule holds one leg of 746.00 DKK.
-  auto stored = *store.Get("t0/acct/b");
+  // The window of b's incoming rule (rule 0) holds one leg of 746.00 DKK;
+  // b has no outgoing window (rule 1) and no open alerts.
+  auto stored = *store.Get("t0/win/b/0");
   ASSERT_TRUE(stored.has_value());
-  txflag::v1::state::AccountState state;
-  ASSERT_TRUE(state.ParseFromString(*stored));
+  EXPECT_FALSE(store.Get("t0/win/b/1")->has_value());
+  EXPECT_FALSE(store.Get("t0/open/b")->has_value());
   rules::Window w;
-  std::string_view bytes = state.windows(0);
+  std::string_view bytes = *stored;
   ASSERT_TRUE(w.DecodeFrom(&bytes).ok());
   ASSERT_EQ(w.size(), 1u);
   EXPECT_EQ(w.legs()[0].amount, 74600);
@@ -289,14 +290,15 @@ TEST(Processor, ForgetsAccountsWhoseWindowsEmptied) {
   ASSERT_TRUE(processor->Process(&r1).ok());
   ASSERT_TRUE(processor->Drain().ok());
   ASSERT_TRUE(processor->Commit("1").ok());
-  EXPECT_TRUE(store.Get("t0/acct/a")->has_value());
+  EXPECT_TRUE(store.Get("t0/win/a/1")->has_value());
   EXPECT_EQ(processor->active_accounts(), 2u);
   auto r2 = Pay("p2", "2024-05-04T10:00:00Z", "c", "d");
   ASSERT_TRUE(processor->Process(&r2).ok());
   ASSERT_TRUE(processor->Drain().ok());
   ASSERT_TRUE(processor->Commit("2").ok());
-  EXPECT_FALSE(store.Get("t0/acct/a")->has_value());
-  EXPECT_FALSE(store.Get("t0/acct/b")->has_value());
+  EXPECT_FALSE(store.Get("t0/win/a/1")->has_value());
+  EXPECT_FALSE(store.Get("t0/win/b/0")->has_value());
+  EXPECT_TRUE(store.Get("t0/win/d/0")->has_value());
   EXPECT_EQ(processor->active_accounts(), 2u);  // c and d
 }
 
