@@ -152,12 +152,14 @@ absl::StatusOr<std::optional<std::string>> RocksDbStateStore::Get(
 
 absl::Status RocksDbStateStore::Write(const engine::StateBatch& batch) {
   if (batch.empty()) return absl::OkStatus();
-  rocksdb::WriteBatch wb;
-  for (const engine::StateBatch::Op& op : batch.ops()) {
-    rocksdb::Status s = op.value.has_value() ? wb.Put(Rs(op.key), Rs(*op.value))
-                                             : wb.Delete(Rs(op.key));
-    TXFLAG_RETURN_IF_ERROR(Translate(s, "building a batch for", dir_));
-  }
+  rocksdb::WriteBatch wb(batch.byte_size() + 64 * batch.count());
+  rocksdb::Status s;
+  batch.ForEach([&](std::string_view key,
+                    std::optional<std::string_view> value) {
+    if (!s.ok()) return;
+    s = value.has_value() ? wb.Put(Rs(key), Rs(*value)) : wb.Delete(Rs(key));
+  });
+  TXFLAG_RETURN_IF_ERROR(Translate(s, "building a batch for", dir_));
   rocksdb::WriteOptions wo;
   wo.sync = options_.sync;
   return Translate(db_->Write(wo, &wb), "writing", dir_);

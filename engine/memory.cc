@@ -15,13 +15,14 @@ absl::StatusOr<std::optional<std::string>> MemoryStateStore::Get(
 }
 
 absl::Status MemoryStateStore::Write(const StateBatch& batch) {
-  for (const auto& op : batch.ops()) {
-    if (op.value.has_value()) {
-      data_[op.key] = *op.value;
-    } else {
-      data_.erase(op.key);
-    }
-  }
+  batch.ForEach(
+      [&](std::string_view key, std::optional<std::string_view> value) {
+        if (value.has_value()) {
+          data_[std::string(key)] = std::string(*value);
+        } else if (auto it = data_.find(key); it != data_.end()) {
+          data_.erase(it);
+        }
+      });
   ++writes_;
   return absl::OkStatus();
 }

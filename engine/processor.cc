@@ -532,6 +532,12 @@ absl::Status Processor::Commit(std::string source_checkpoint) {
     batch.Put(AlertKey(alert.alert_id()), alert.SerializeAsString());
   }
   std::string bytes;
+  std::string key;
+  auto window_key = [&](std::string_view account, size_t i) -> std::string& {
+    key.clear();
+    absl::StrAppend(&key, options_.state_prefix, "win/", Av(account), "/", i);
+    return key;
+  };
   for (const std::string& name : dirty_) {
     auto it = accounts_.find(name);
     if (it == accounts_.end()) continue;  // forgotten since
@@ -541,12 +547,12 @@ absl::Status Processor::Commit(std::string source_checkpoint) {
       const uint64_t bit = uint64_t{1} << i;
       if ((account.changed_windows & bit) == 0) continue;
       if (account.windows[i].empty()) {
-        if (account.stored_windows & bit) batch.Delete(WindowKey(name, i));
+        if (account.stored_windows & bit) batch.Delete(window_key(name, i));
         account.stored_windows &= ~bit;
       } else {
         bytes.clear();
         account.windows[i].EncodeTo(&bytes);
-        batch.Put(WindowKey(name, i), bytes);
+        batch.Put(window_key(name, i), bytes);
         account.stored_windows |= bit;
       }
     }

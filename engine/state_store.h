@@ -5,6 +5,8 @@
 #ifndef TXFLAG_ENGINE_STATE_STORE_H_
 #define TXFLAG_ENGINE_STATE_STORE_H_
 
+#include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -17,25 +19,67 @@
 
 namespace txflag::engine {
 
-// Puts and deletes applied atomically by StateStore::Write.
+// Puts and deletes applied atomically by StateStore::Write. Kept in one
+// contiguous buffer (like rocksdb::WriteBatch), so building a batch of
+// thousands of small values allocates almost nothing.
 class StateBatch {
  public:
-  struct Op {
-    std::string key;
-    std::optional<std::string> value;  // nullopt: delete
-  };
-  void Put(std::string key, std::string value) {
-    ops_.push_back({std::move(key), std::move(value)});
+  void Put(std::string_view key, std::string_view value) {
+    Append(kPut, key);
+    AppendBytes(value);
+    ++count_;
   }
-  void Delete(std::string key) {
-    ops_.push_back({std::move(key), std::nullopt});
+  void Delete(std::string_view key) {
+    Append(kDelete, key);
+    ++count_;
   }
-  const std::vector<Op>& ops() const { return ops_; }
-  bool empty() const { return ops_.empty(); }
-  void Clear() { ops_.clear(); }
+  // Calls fn(key, value) for each op in order; value is nullopt for a delete.
+  template <typename Fn>
+  void ForEach(Fn fn) const {
+    size_t pos = 0;
+    while (pos < rep_.size()) {
+      const char type = rep_[pos++];
+      std::string_view key = ReadBytes(&pos);
+      if (type == kPut) {
+        std::string_view value = ReadBytes(&pos);
+        fn(key, std::optional<std::string_view>(value));
+      } else {
+        fn(key, std::optional<std::string_view>());
+      }
+    }
+  }
+  size_t count() const { return count_; }
+  bool empty() const { return count_ == 0; }
+  // Bytes of keys and values, with a few bytes of framing per op.
+  size_t byte_size() const { return rep_.size(); }
+  void Clear() {
+    rep_.clear();
+    count_ = 0;
+  }
 
  private:
-  std::vector<Op> ops_;
+  static constexpr char kPut = 'P';
+  static constexpr char kDelete = 'D';
+  void Append(char type, std::string_view key) {
+    rep_.push_back(type);
+    AppendBytes(key);
+  }
+  void AppendBytes(std::string_view bytes) {
+    const uint32_t n = static_cast<uint32_t>(bytes.size());
+    rep_.append(reinterpret_cast<const char*>(&n), sizeof(n));
+    rep_.append(bytes.data(), bytes.size());
+  }
+  std::string_view ReadBytes(size_t* pos) const {
+    uint32_t n;
+    std::memcpy(&n, rep_.data() + *pos, sizeof(n));
+    *pos += sizeof(n);
+    std::string_view bytes(rep_.data() + *pos, n);
+    *pos += n;
+    return bytes;
+  }
+
+  std::string rep_;
+  size_t count_ = 0;
 };
 
 // Thread-compatible: one writer; implementations say if they allow more.

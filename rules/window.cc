@@ -196,7 +196,14 @@ size_t Window::EvictOlderThan(int64_t min_ts) {
   }
   if (dropped == 0) return 0;
   if (head_ == legs_.size()) {
-    Clear();
+    // Empty again: keep the capacity for the account's next legs (the engine
+    // frees whole accounts once they go idle).
+    legs_.clear();
+    head_ = 0;
+    small_.clear();
+    map_.clear();
+    days_.clear();
+    day_head_ = 0;
   } else if (head_ >= 32 && head_ * 2 >= legs_.size()) {
     // Compact: the evicted prefix is at least half the storage.
     legs_.erase(legs_.begin(), legs_.begin() + static_cast<ptrdiff_t>(head_));
