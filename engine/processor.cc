@@ -5,6 +5,7 @@
 #include <limits>
 #include <utility>
 
+#include "absl/hash/hash.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "base/currency.h"
@@ -170,12 +171,10 @@ absl::Status Processor::Restore() {
   checkpoint_.clear_buffer();
 
   auto account_named = [&](std::string_view name) -> Account& {
-    auto [it, inserted] = accounts_.try_emplace(std::string(name));
-    if (inserted) {
-      it->second = std::make_unique<Account>();
-      it->second->windows.resize(pack_->rules.size());
-    }
-    return *it->second;
+    Account* account = FindOrCreateAccount(name);
+    // Restored state is not dirty: it is what the store holds.
+    account->dirty = false;
+    return *account;
   };
   absl::Status decode_status;
   const std::string windows_prefix = WindowKey("", 0).substr(
@@ -231,6 +230,7 @@ absl::Status Processor::Restore() {
     return true;
   }));
   TXFLAG_RETURN_IF_ERROR(decode_status);
+  dirty_.clear();  // restored accounts are what the store holds
   return rejects_->Restore(checkpoint_.rejects());
 }
 
@@ -335,21 +335,34 @@ std::optional<double> Processor::ConversionFactor(const std::string& currency) {
   return factors_[index];
 }
 
-Processor::Account* Processor::FindOrCreateAccount(const std::string& account) {
-  auto [it, inserted] = accounts_.try_emplace(account);
+Processor::Account* Processor::FindOrCreateAccount(std::string_view name) {
+  const uint64_t h = absl::Hash<std::string_view>()(name);
+  auto [it, inserted] = accounts_.try_emplace(h);
+  Account* account = nullptr;
   if (inserted) {
     it->second = std::make_unique<Account>();
-    it->second->windows.resize(pack_->rules.size());
+    account = it->second.get();
+    account->name = std::string(name);
+    account->windows.resize(pack_->rules.size());
+  } else if (it->second->name == name) {
+    account = it->second.get();
+  } else {
+    auto [c, c_inserted] = collided_.try_emplace(std::string(name));
+    if (c_inserted) {
+      c->second = std::make_unique<Account>();
+      c->second->name = std::string(name);
+      c->second->windows.resize(pack_->rules.size());
+    }
+    account = c->second.get();
   }
-  Account* state = it->second.get();
-  MarkDirty(account, state);
-  return state;
+  MarkDirty(account);
+  return account;
 }
 
-void Processor::MarkDirty(const std::string& name, Account* account) {
+void Processor::MarkDirty(Account* account) {
   if (!account->dirty) {
     account->dirty = true;
-    dirty_.push_back(name);
+    dirty_.push_back(account);
   }
 }
 
@@ -382,7 +395,7 @@ absl::Status Processor::ProcessLeg(const txflag::v1::Payment& payment,
     state->changed_windows |= uint64_t{1} << i;
     std::optional<rules::Hit> hit = rule.Evaluate(window.legs().back(), window);
     if (hit.has_value()) {
-      RaiseOrExtend(account, state, i, rule, *hit, window.legs().back());
+      RaiseOrExtend(state->name, state, i, rule, *hit, window.legs().back());
     }
   }
   return absl::OkStatus();
@@ -484,29 +497,41 @@ void Processor::RaiseOrExtend(const std::string& account, Account* state,
 }
 
 void Processor::Sweep(int64_t now) {
-  for (auto it = accounts_.begin(); it != accounts_.end();) {
-    Account& account = *it->second;
+  // Returns true when the account can be forgotten.
+  auto sweep = [&](Account& account) {
     for (auto a = account.open_alerts.begin();
          a != account.open_alerts.end();) {
       if (now - a->proto.opened_ts() >= suppression_seconds_) {
         if (a->changed) closed_.push_back(a->proto.alert());
         a = account.open_alerts.erase(a);
         account.alerts_changed = true;
-        MarkDirty(it->first, &account);
+        MarkDirty(&account);
       } else {
         ++a;
       }
     }
     // Every window evicts legs with ts <= now - its length, and no window is
-    // longer than max_window_seconds_.
+    // longer than max_window_seconds_. A dirty account is written at the
+    // next commit and forgotten at a later sweep.
     const bool stale = now - account.last_leg_ts >= max_window_seconds_;
-    if (!stale || !account.open_alerts.empty()) {
-      ++it;
-      continue;
-    }
+    if (!stale || !account.open_alerts.empty() || account.dirty) return false;
     forgotten_.push_back(
-        {it->first, account.stored_windows, account.alerts_stored});
-    accounts_.erase(it++);
+        {account.name, account.stored_windows, account.alerts_stored});
+    return true;
+  };
+  for (auto it = accounts_.begin(); it != accounts_.end();) {
+    if (sweep(*it->second)) {
+      accounts_.erase(it++);
+    } else {
+      ++it;
+    }
+  }
+  for (auto it = collided_.begin(); it != collided_.end();) {
+    if (sweep(*it->second)) {
+      collided_.erase(it++);
+    } else {
+      ++it;
+    }
   }
 }
 
@@ -538,10 +563,9 @@ absl::Status Processor::Commit(std::string source_checkpoint) {
     absl::StrAppend(&key, options_.state_prefix, "win/", Av(account), "/", i);
     return key;
   };
-  for (const std::string& name : dirty_) {
-    auto it = accounts_.find(name);
-    if (it == accounts_.end()) continue;  // forgotten since
-    Account& account = *it->second;
+  for (Account* dirty : dirty_) {
+    Account& account = *dirty;
+    const std::string& name = account.name;
     account.dirty = false;
     for (size_t i = 0; i < account.windows.size(); ++i) {
       const uint64_t bit = uint64_t{1} << i;

@@ -98,7 +98,7 @@ class Processor {
 
   const Stats& stats() const { return checkpoint_.stats(); }
   // Accounts held in memory (the working set).
-  size_t active_accounts() const { return accounts_.size(); }
+  size_t active_accounts() const { return accounts_.size() + collided_.size(); }
   // Payments waiting in the reorder buffer.
   size_t buffered() const { return buffer_.size(); }
 
@@ -114,10 +114,11 @@ class Processor {
     bool changed = false;  // to be written at the next commit
   };
   struct Account {
+    std::string name;                    // the account id
     std::vector<rules::Window> windows;  // one per rule
     std::vector<OpenAlert> open_alerts;
     int64_t last_leg_ts = 0;  // newest leg kept in any window
-    bool dirty = false;       // listed in dirty_
+    bool dirty = false;       // listed in dirty_ (and so never forgotten)
     // Bit i: window i changed since the last commit / has a key in the store.
     uint64_t changed_windows = 0;
     uint64_t stored_windows = 0;
@@ -146,9 +147,9 @@ class Processor {
   std::optional<double> ConversionFactor(const std::string& currency);
   absl::Status ProcessLeg(const txflag::v1::Payment& payment,
                           const std::string& account, rules::Leg* leg);
-  Account* FindOrCreateAccount(const std::string& account);
+  Account* FindOrCreateAccount(std::string_view account);
   // Puts `account` on the list of accounts to write at the next commit.
-  void MarkDirty(const std::string& name, Account* account);
+  void MarkDirty(Account* account);
   void RaiseOrExtend(const std::string& account, Account* state,
                      size_t rule_index, const rules::Rule& rule,
                      const rules::Hit& hit, const rules::Leg& leg);
@@ -170,8 +171,13 @@ class Processor {
   int64_t suppression_seconds_;
 
   txflag::v1::state::Checkpoint checkpoint_;
-  absl::flat_hash_map<std::string, std::unique_ptr<Account>> accounts_;
-  std::vector<std::string> dirty_;         // accounts changed since commit
+  // The working set, by a hash of the account id: a probe compares 64-bit
+  // keys in the table instead of strings elsewhere in memory. An id whose
+  // hash is already taken by another id (never seen in practice, but
+  // possible) lives in collided_.
+  absl::flat_hash_map<uint64_t, std::unique_ptr<Account>> accounts_;
+  absl::flat_hash_map<std::string, std::unique_ptr<Account>> collided_;
+  std::vector<Account*> dirty_;            // accounts changed since commit
   std::vector<Forgotten> forgotten_;       // accounts to delete at commit
   std::vector<txflag::v1::Alert> closed_;  // alerts closed since commit
   // Payments waiting for the watermark, and the one being processed.

@@ -6,8 +6,8 @@
 namespace txflag::engine {
 namespace {
 
-template <typename T>
-bool Earlier(const T& a, const T& b) {
+template <typename A, typename B>
+bool Earlier(const A& a, const B& b) {
   return a.ts < b.ts || (a.ts == b.ts && a.seq < b.seq);
 }
 
@@ -88,23 +88,65 @@ void ReorderBuffer::Decode(std::string_view bytes, txflag::v1::Payment* p,
   set(location);
 }
 
+ReorderBuffer::Slot ReorderBuffer::Append(int64_t ts, int64_t seq,
+                                          std::string_view bytes) {
+  if (chunks_.empty() ||
+      chunks_.back().capacity - chunks_.back().used < bytes.size()) {
+    Chunk chunk;
+    chunk.capacity = std::max(kChunkBytes, bytes.size());
+    if (chunk.capacity == kChunkBytes && !spare_chunks_.empty()) {
+      chunk.data = std::move(spare_chunks_.back());
+      spare_chunks_.pop_back();
+    } else {
+      chunk.data.reset(new char[chunk.capacity]);
+    }
+    chunks_.push_back(std::move(chunk));
+  }
+  Chunk& chunk = chunks_.back();
+  Slot slot;
+  slot.ts = ts;
+  slot.seq = seq;
+  slot.chunk = first_chunk_ + chunks_.size() - 1;
+  slot.data = chunk.data.get() + chunk.used;
+  slot.size = bytes.size();
+  std::memcpy(chunk.data.get() + chunk.used, bytes.data(), bytes.size());
+  chunk.used += bytes.size();
+  ++chunk.live;
+  return slot;
+}
+
+void ReorderBuffer::ReleaseFront(const Slot& slot) {
+  --chunks_[slot.chunk - first_chunk_].live;
+  // FIFO slots leave in order, so only front chunks ever empty out. The
+  // newest chunk stays: it is still being written.
+  while (chunks_.size() > 1 && chunks_.front().live == 0) {
+    if (chunks_.front().capacity == kChunkBytes && spare_chunks_.size() < 4) {
+      spare_chunks_.push_back(std::move(chunks_.front().data));
+    }
+    chunks_.pop_front();
+    ++first_chunk_;
+  }
+  if (chunks_.size() == 1 && chunks_.front().live == 0) {
+    chunks_.front().used = 0;  // empty: write from the start again
+  }
+}
+
 void ReorderBuffer::Push(const txflag::v1::Payment& payment,
                          std::string_view location, int64_t seq) {
+  const int64_t ts = payment.timestamp().seconds();
+  Encode(payment, location, &scratch_);
+  if (fifo_.empty() || !(ts < fifo_.back().ts)) {
+    // seq grows with every push, so (ts, seq) >= the back's.
+    fifo_.push_back(Append(ts, seq, scratch_));
+    return;
+  }
   Item item;
-  item.ts = payment.timestamp().seconds();
+  item.ts = ts;
   item.seq = seq;
-  if (!spare_.empty()) {
-    item.bytes = std::move(spare_.back());
-    spare_.pop_back();
-  }
-  Encode(payment, location, &item.bytes);
-  if (fifo_.empty() || !Earlier(item, fifo_.back())) {
-    fifo_.push_back(std::move(item));
-  } else {
-    heap_.push_back(std::move(item));
-    std::push_heap(heap_.begin(), heap_.end(),
-                   [](const Item& a, const Item& b) { return Earlier(b, a); });
-  }
+  item.bytes = scratch_;
+  heap_.push_back(std::move(item));
+  std::push_heap(heap_.begin(), heap_.end(),
+                 [](const Item& a, const Item& b) { return Earlier(b, a); });
 }
 
 bool ReorderBuffer::PopUntil(int64_t until, txflag::v1::Payment* payment,
@@ -117,21 +159,15 @@ bool ReorderBuffer::PopUntil(int64_t until, txflag::v1::Payment* payment,
     std::pop_heap(heap_.begin(), heap_.end(),
                   [](const Item& a, const Item& b) { return Earlier(b, a); });
     Decode(heap_.back().bytes, payment, location);
-    Recycle(std::move(heap_.back().bytes));
     heap_.pop_back();
     return true;
   }
   if (fifo_.empty() || fifo_.front().ts > until) return false;
-  Decode(fifo_.front().bytes, payment, location);
-  Recycle(std::move(fifo_.front().bytes));
+  const Slot slot = fifo_.front();
   fifo_.pop_front();
-  // The next payment's bytes left the caches long ago: ask for them now.
-  if (fifo_.size() > 2) __builtin_prefetch(fifo_[2].bytes.data());
+  Decode(std::string_view(slot.data, slot.size), payment, location);
+  ReleaseFront(slot);
   return true;
-}
-
-void ReorderBuffer::Recycle(std::string bytes) {
-  if (spare_.size() < 1024) spare_.push_back(std::move(bytes));
 }
 
 void ReorderBuffer::ForEach(
@@ -139,15 +175,13 @@ void ReorderBuffer::ForEach(
                              int64_t)>& fn) const {
   txflag::v1::Payment payment;
   std::string location;
-  for (const auto* items : {&heap_}) {
-    for (const Item& item : *items) {
-      Decode(item.bytes, &payment, &location);
-      fn(payment, location, item.seq);
-    }
-  }
-  for (const Item& item : fifo_) {
+  for (const Item& item : heap_) {
     Decode(item.bytes, &payment, &location);
     fn(payment, location, item.seq);
+  }
+  for (const Slot& slot : fifo_) {
+    Decode(std::string_view(slot.data, slot.size), &payment, &location);
+    fn(payment, location, slot.seq);
   }
 }
 
