@@ -194,16 +194,18 @@ absl::Status Processor::Restore() {
         }
         Account& account = account_named(rest.substr(0, slash));
         std::string_view bytes = value;
-        absl::Status s = account.windows[index].DecodeFrom(&bytes);
+        auto& window = account.windows[index];
+        if (window == nullptr) window = std::make_unique<rules::Window>();
+        absl::Status s = window->DecodeFrom(&bytes);
         if (!s.ok()) {
           decode_status = absl::DataLossError(
               absl::StrCat("account state '", Av(key), "': ", s.message()));
           return false;
         }
         account.stored_windows |= uint64_t{1} << index;
-        if (!account.windows[index].empty()) {
-          account.last_leg_ts = std::max(
-              account.last_leg_ts, account.windows[index].legs().back().ts);
+        if (!window->empty()) {
+          account.last_leg_ts =
+              std::max(account.last_leg_ts, window->legs().back().ts);
         }
         return true;
       }));
@@ -386,7 +388,9 @@ absl::Status Processor::ProcessLeg(const txflag::v1::Payment& payment,
                               : CounterpartyHash(payment.debtor_account(),
                                                  payment.debtor_name());
     }
-    rules::Window& window = state->windows[i];
+    std::unique_ptr<rules::Window>& slot = state->windows[i];
+    if (slot == nullptr) slot = std::make_unique<rules::Window>();
+    rules::Window& window = *slot;
     window.EvictOlderThan(leg->ts - rule.window_seconds() + 1);
     rules::Leg stored = *leg;
     stored.payment_id = payment.id();
@@ -570,12 +574,13 @@ absl::Status Processor::Commit(std::string source_checkpoint) {
     for (size_t i = 0; i < account.windows.size(); ++i) {
       const uint64_t bit = uint64_t{1} << i;
       if ((account.changed_windows & bit) == 0) continue;
-      if (account.windows[i].empty()) {
+      const rules::Window* window = account.windows[i].get();
+      if (window == nullptr || window->empty()) {
         if (account.stored_windows & bit) batch.Delete(window_key(name, i));
         account.stored_windows &= ~bit;
       } else {
         bytes.clear();
-        account.windows[i].EncodeTo(&bytes);
+        window->EncodeTo(&bytes);
         batch.Put(window_key(name, i), bytes);
         account.stored_windows |= bit;
       }

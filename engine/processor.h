@@ -114,8 +114,10 @@ class Processor {
     bool changed = false;  // to be written at the next commit
   };
   struct Account {
-    std::string name;                    // the account id
-    std::vector<rules::Window> windows;  // one per rule
+    std::string name;  // the account id
+    // One per rule, allocated when the rule first keeps a leg of the
+    // account (most accounts only ever use one or two).
+    std::vector<std::unique_ptr<rules::Window>> windows;
     std::vector<OpenAlert> open_alerts;
     int64_t last_leg_ts = 0;  // newest leg kept in any window
     bool dirty = false;       // listed in dirty_ (and so never forgotten)
