@@ -9,6 +9,7 @@
 #ifndef TXFLAG_BASE_STRINGS_H_
 #define TXFLAG_BASE_STRINGS_H_
 
+#include <string>
 #include <string_view>
 
 #include "absl/strings/string_view.h"
@@ -17,6 +18,10 @@ namespace txflag {
 
 inline absl::string_view Av(std::string_view s) { return {s.data(), s.size()}; }
 inline std::string_view Sv(absl::string_view s) { return {s.data(), s.size()}; }
+
+// `s` as a JSON string literal, quotes included ("a\"b" for a"b); control
+// characters as \uXXXX. Bytes >= 0x80 pass through (UTF-8 stays UTF-8).
+std::string JsonQuote(std::string_view s);
 
 }  // namespace txflag
 

@@ -17,6 +17,14 @@ namespace txflag {
 // Days since 1970-01-01 of the proleptic Gregorian date y-m-d.
 int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d);
 
+// The date `days` after 1970-01-01 (the inverse of DaysFromCivil).
+struct CivilDay {
+  int64_t year;
+  unsigned month;  // 1-12
+  unsigned day;    // 1-31
+};
+CivilDay CivilFromDays(int64_t days);
+
 // Parses exactly "YYYY-MM-DDTHH:MM:SSZ" (UTC). Returns InvalidArgument naming
 // the problem for anything else, including impossible dates (2023-02-30).
 absl::StatusOr<int64_t> ParseUtcTimestamp(std::string_view text);

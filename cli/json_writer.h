@@ -37,9 +37,6 @@ class JsonWriter {
   bool after_key_ = false;
 };
 
-// `s` as a JSON string literal, quotes included.
-std::string JsonQuote(std::string_view s);
-
 }  // namespace txflag::cli
 
 #endif  // TXFLAG_CLI_JSON_WRITER_H_

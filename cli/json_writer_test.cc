@@ -1,5 +1,6 @@
 #include "cli/json_writer.h"
 
+#include "base/strings.h"
 #include "gtest/gtest.h"
 
 namespace txflag::cli {

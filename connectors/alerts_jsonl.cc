@@ -12,34 +12,7 @@
 #include "google/protobuf/util/json_util.h"
 
 namespace txflag::connectors {
-namespace {
-
-// Escapes `s` for a JSON string (for the fallback object only).
-std::string JsonEscape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += absl::StrCat("\\u00", absl::Hex(c, absl::kZeroPad2));
-        } else {
-          out.push_back(c);
-        }
-    }
-  }
-  return out;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 absl::Status AppendAlertJson(const txflag::v1::Alert& alert, std::string* out) {
   google::protobuf::util::JsonPrintOptions options;
@@ -62,9 +35,8 @@ std::string AlertToJson(const txflag::v1::Alert& alert) {
   std::string out;
   absl::Status status = AppendAlertJson(alert, &out);
   if (status.ok()) return out;
-  return absl::StrCat("{\"alert_id\":\"", JsonEscape(alert.alert_id()),
-                      "\",\"error\":\"", JsonEscape(Sv(status.message())),
-                      "\"}");
+  return absl::StrCat("{\"alert_id\":", JsonQuote(alert.alert_id()),
+                      ",\"error\":", JsonQuote(Sv(status.message())), "}");
 }
 
 JsonlAlertFile::JsonlAlertFile(std::string path, std::FILE* file,

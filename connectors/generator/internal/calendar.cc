@@ -5,17 +5,9 @@
 namespace txflag::generator::internal {
 
 CivilDate CivilFromDays(int64_t days) {
-  days += 719468;
-  const int64_t era = (days >= 0 ? days : days - 146096) / 146097;
-  const unsigned doe = static_cast<unsigned>(days - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  int64_t y = static_cast<int64_t>(yoe) + era * 400;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  const unsigned d = doy - (153 * mp + 2) / 5 + 1;
-  const unsigned m = mp < 10 ? mp + 3 : mp - 9;
-  y += m <= 2;
-  return {static_cast<int>(y), static_cast<int>(m), static_cast<int>(d)};
+  const CivilDay c = txflag::CivilFromDays(days);
+  return {static_cast<int>(c.year), static_cast<int>(c.month),
+          static_cast<int>(c.day)};
 }
 
 int Weekday(int64_t days) {
