@@ -27,8 +27,10 @@ namespace txflag::engine {
 struct SourceRecord {
   enum class Kind { kPayment, kReject };
   Kind kind = Kind::kPayment;
-  // kPayment: the payment (fields validated by the reader for syntax; the
-  // engine validates semantics such as a known currency).
+  // kPayment: the payment, checked by the reader (connectors/internal/
+  // payment_checks.h: timestamp, positive amount in a known currency,
+  // channel, accounts, mcc). The engine still rejects what depends on the
+  // rule pack: a currency without an exchange rate.
   txflag::v1::Payment payment;
   // The source's own label for the payment, when it has one (AMLworld's
   // "Is Laundering").
