@@ -8,17 +8,21 @@
 // pack; 3 bad input (header, or a bad record under --strict); 4 state dir
 // unusable (in use, other rule pack, other input); 130 interrupted
 // (committed: run the same command again to resume).
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <string>
+#include <vector>
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
 #include "cli/backtest.h"
 #include "connectors/generator/generator.h"
+#include "google/protobuf/util/json_util.h"
+#include "proto/alert.pb.h"
 
 namespace {
 
@@ -215,15 +219,27 @@ int main(int argc, char** argv) {
     std::fflush(stdout);
     auto result = txflag::cli::RunBacktest(o);
     if (!result.ok()) return Fail(result.status());
-    // A few alerts as an analyst would read them.
+    // The strongest alerts, as an analyst would read them.
     std::ifstream alerts(fs::path(o.out_dir) / "alerts.jsonl");
+    std::vector<txflag::v1::Alert> all;
     std::string line;
-    int shown = 0;
-    std::printf("\nFirst alerts (full list in %s/alerts.jsonl):\n",
-                o.out_dir.c_str());
-    while (shown < 3 && std::getline(alerts, line)) {
-      std::printf("  %s\n", line.substr(0, 400).c_str());
-      ++shown;
+    while (std::getline(alerts, line)) {
+      txflag::v1::Alert alert;
+      if (google::protobuf::util::JsonStringToMessage(line, &alert).ok()) {
+        all.push_back(std::move(alert));
+      }
+    }
+    std::stable_sort(all.begin(), all.end(), [](const auto& a, const auto& b) {
+      return a.score() > b.score();
+    });
+    std::printf("\nStrongest alerts (all %zu in %s/alerts.jsonl):\n",
+                all.size(), o.out_dir.c_str());
+    for (size_t i = 0; i < all.size() && i < 5; ++i) {
+      const auto& a = all[i];
+      std::printf("  %s  %s  %s  score %.0f, %d payments as evidence\n    %s\n",
+                  a.alert_id().c_str(), a.account().c_str(), a.rules(0).c_str(),
+                  a.score(), a.evidence().transactions_size(),
+                  a.explanation().c_str());
     }
     return 0;
   }

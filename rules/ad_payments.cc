@@ -76,8 +76,15 @@ std::optional<Hit> AdPaymentsRule::Evaluate(const Leg& leg,
   hit.aggregates.push_back(MakeAggregate("watchlisted_payments", watchlisted,
                                          min_watchlisted, "count"));
   hit.aggregates.push_back(TotalAggregate("total", window.sum()));
-  hit.strength =
-      std::max(1.0, static_cast<double>(payments) / c_.min_payments());
+  // Many ad payments of which few go to watchlisted sites (a shop with
+  // online ads and the odd classified ad) are a weak hit: the strength is
+  // capped by how far the watchlisted payments went past their threshold.
+  double strength = static_cast<double>(payments) / c_.min_payments();
+  if (min_watchlisted > 0) {
+    strength =
+        std::min(strength, static_cast<double>(watchlisted) / min_watchlisted);
+  }
+  hit.strength = std::max(1.0, strength);
   std::string cap;
   if (max_amount_ > 0) {
     cap = absl::StrCat(" (each at most ", money().Format(max_amount_), ")");

@@ -90,6 +90,23 @@ TEST(AdPaymentsRule, TwoWatchlistedPaymentsPlusAdMccFires) {
   EXPECT_EQ(hit->aggregate("watchlisted_payments")->value(), 2);
   EXPECT_EQ(hit->aggregate("watchlisted_payments")->threshold(), 2);
   EXPECT_THAT(hit->explanation, HasSubstr("2 of them to payees"));
+  // 3 payments (1x min_payments), 2 watchlisted (1x): the base score.
+  EXPECT_DOUBLE_EQ(hit->strength, 1.0);
+}
+
+TEST(AdPaymentsRule, StrengthIsCappedByTheWatchlistedPayments) {
+  RuleDriver d = Driver(Config());
+  std::optional<testing::Fired> hit;
+  // Nine MCC 7311 ads and two watchlisted ones: 11/3 payments but only
+  // 2/2 watchlisted, so the strength stays 1.
+  for (int i = 0; i < 9; ++i) {
+    d.Feed(Ad("g" + std::to_string(i), At(i, 10), "GOOGLE ADS", 50000, 7311),
+           OUTGOING);
+  }
+  d.Feed(Ad("e1", At(10, 10), "EB.DK", 50000, 7311), OUTGOING);
+  hit = d.Feed(Ad("e2", At(11, 10), "EB.DK", 50000, 7311), OUTGOING);
+  ASSERT_TRUE(hit.has_value());
+  EXPECT_DOUBLE_EQ(hit->strength, 1.0);
 }
 
 TEST(AdPaymentsRule, LeavesAShopWithOneEkstraBladetAdBesidesMetaAds) {
