@@ -26,15 +26,6 @@ namespace txflag::cli {
 namespace {
 
 namespace fs = std::filesystem;
-constexpr char kExitPayload[] = "txflag/exit";
-
-// Tags `status` with the exit code it should produce.
-absl::Status WithExit(absl::Status status, int code) {
-  if (!status.ok())
-    status.SetPayload(kExitPayload, absl::Cord(std::to_string(code)));
-  return status;
-}
-
 std::string Thousands(int64_t v) {
   std::string digits = std::to_string(v < 0 ? -v : v);
   std::string out;
@@ -220,21 +211,6 @@ absl::Status WriteFileAtomically(const fs::path& path, std::string_view text) {
 }
 
 }  // namespace
-
-int ExitCodeFor(const absl::Status& status) {
-  if (status.ok()) return kExitOk;
-  if (auto payload = status.GetPayload(kExitPayload); payload.has_value()) {
-    return std::stoi(std::string(*payload));
-  }
-  switch (status.code()) {
-    case absl::StatusCode::kCancelled:
-      return kExitInterrupted;
-    case absl::StatusCode::kFailedPrecondition:
-      return kExitState;
-    default:
-      return kExitFailure;
-  }
-}
 
 absl::StatusOr<BacktestResult> RunBacktest(const BacktestOptions& options) {
   using Clock = std::chrono::steady_clock;

@@ -14,20 +14,11 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "cli/exit_code.h"
 #include "engine/metrics.h"
 #include "engine/processor.h"
 
 namespace txflag::cli {
-
-// Exit codes of the txflag executable (documented in the README).
-enum ExitCode : int {
-  kExitOk = 0,
-  kExitFailure = 1,        // I/O error, corrupt state, internal error
-  kExitUsage = 2,          // bad arguments, unreadable or invalid rule pack
-  kExitBadInput = 3,       // a bad input record under --strict, bad header
-  kExitState = 4,          // the state dir cannot be used as it is
-  kExitInterrupted = 130,  // SIGINT/SIGTERM: committed, run again to resume
-};
 
 struct BacktestOptions {
   std::string input;            // payments file (required)
@@ -56,12 +47,8 @@ struct BacktestResult {
 };
 
 // Runs the back-test. On error the returned status says what and where; use
-// ExitCodeFor() to turn it into the process's exit code.
+// ExitCodeFor() (cli/exit_code.h) to turn it into the process's exit code.
 absl::StatusOr<BacktestResult> RunBacktest(const BacktestOptions& options);
-
-// The exit code for an error status of RunBacktest / the gen command: a
-// status carries its phase in a payload set by this module.
-int ExitCodeFor(const absl::Status& status);
 
 }  // namespace txflag::cli
 

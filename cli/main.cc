@@ -3,6 +3,8 @@
 //   txflag backtest --input FILE --out DIR [...]   back-test a payments file
 //   txflag gen --seed N --accounts N --days N --out DIR   synthetic data
 //   txflag demo [--out DIR]                        gen + backtest, no setup
+//   txflag broker [--partitions N] [--topics a,b]   Kafka test cluster
+//   txflag produce --brokers B --topic T --input FILE   file -> Kafka
 //
 // Exit codes: 0 ok; 1 failure (I/O, corrupt state); 2 bad arguments or rule
 // pack; 3 bad input (header, or a bad record under --strict); 4 state dir
@@ -19,7 +21,10 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "cli/backtest.h"
+#include "cli/broker_command.h"
+#include "cli/produce_command.h"
 #include "connectors/generator/generator.h"
 #include "google/protobuf/util/json_util.h"
 #include "proto/alert.pb.h"
@@ -191,6 +196,65 @@ int main(int argc, char** argv) {
   demo_cmd->add_option("--seed", demo_gen.seed, "Random seed")
       ->capture_default_str();
 
+  txflag::cli::BrokerOptions broker;
+  std::string broker_topics = "payments,alerts";
+  CLI::App* broker_cmd = app.add_subcommand(
+      "broker",
+      "Start a 3-broker Kafka test cluster (librdkafka's mock) on 127.0.0.1, "
+      "create the topics, print the bootstrap servers and run until Ctrl-C. "
+      "For tests and demos: about 5 MiB kept per partition, no transactions");
+  broker_cmd
+      ->add_option("--partitions", broker.partitions, "Partitions per topic")
+      ->check(CLI::Range(1, 10000))
+      ->capture_default_str();
+  broker_cmd
+      ->add_option("--topics", broker_topics,
+                   "Topics to create, comma-separated (replication factor 3)")
+      ->capture_default_str();
+  broker_cmd->add_option(
+      "--bootstrap-file", broker.bootstrap_file,
+      "Also write the bootstrap servers to this file (atomically; removed on "
+      "exit)");
+
+  txflag::cli::ProduceOptions produce;
+  CLI::App* produce_cmd = app.add_subcommand(
+      "produce",
+      "Publish a payments file to Kafka as txflag.v1.Payment messages keyed "
+      "by debtor account (creditor account for a cash deposit); bad rows go "
+      "to the rejects CSV");
+  produce_cmd->add_option("--brokers", produce.brokers,
+                          "Bootstrap servers HOST:PORT[,HOST:PORT...] (or -X "
+                          "bootstrap.servers=...)");
+  produce_cmd->add_option("--topic", produce.topic, "Topic to publish to")
+      ->required();
+  produce_cmd
+      ->add_option("--input", produce.input,
+                   "Payments file: canonical CSV, JSON Lines or AMLworld CSV")
+      ->required();
+  produce_cmd
+      ->add_option("--format", produce.format,
+                   "auto (from the header), csv, jsonl, amlworld")
+      ->check(CLI::IsMember({"auto", "csv", "jsonl", "amlworld"}))
+      ->capture_default_str();
+  produce_cmd->add_flag("--json", produce.json,
+                        "Message values in protobuf's JSON mapping instead of "
+                        "protobuf binary");
+  produce_cmd->add_option(
+      "-X", produce.properties,
+      "librdkafka property key=value, repeatable (e.g. -X linger.ms=20 -X "
+      "security.protocol=SASL_SSL); enable.idempotence and acks=all are fixed");
+  produce_cmd
+      ->add_option("--rejects", produce.rejects,
+                   "Rejects CSV for rows that are not valid payments "
+                   "(overwritten)")
+      ->capture_default_str();
+  produce_cmd->add_flag(
+      "--strict", produce.strict,
+      "Stop with exit code 3 at the first malformed or invalid row instead of "
+      "writing it to the rejects CSV");
+  produce_cmd->add_flag("!--no-progress", produce.progress,
+                        "No progress lines on stderr");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -200,6 +264,33 @@ int main(int argc, char** argv) {
   InstallSignalHandlers();
 
   if (*gen_cmd) return RunGen(gen, gen_out, false);
+
+  if (*broker_cmd) {
+    broker.topics = absl::StrSplit(broker_topics, ',');
+    broker.stop = &g_stop;
+    absl::Status s = txflag::cli::RunBroker(broker);
+    if (!s.ok()) return Fail(s);
+    return 0;
+  }
+
+  if (*produce_cmd) {
+    if (produce.brokers.empty()) {
+      bool in_properties = false;
+      for (const std::string& kv : produce.properties) {
+        in_properties |= kv.rfind("bootstrap.servers=", 0) == 0;
+      }
+      if (!in_properties) {
+        std::fprintf(stderr,
+                     "txflag produce: error: --brokers HOST:PORT is required "
+                     "(or -X bootstrap.servers=...)\n");
+        return txflag::cli::kExitUsage;
+      }
+    }
+    produce.stop = &g_stop;
+    auto result = txflag::cli::RunProduce(produce);
+    if (!result.ok()) return Fail(result.status());
+    return 0;
+  }
 
   if (*demo_cmd) {
     namespace fs = std::filesystem;
