@@ -109,5 +109,23 @@ TEST_F(KillAndResume, SigkillAtAnyPointThenRestartGivesTheUninterruptedAlerts) {
       << "the back-test finished too fast to be killed";
 }
 
+TEST_F(KillAndResume, SigtermCommitsExitsWith130AndTheRerunFinishes) {
+  std::string ref = FreshDir("sigterm_ref");
+  CommandResult r = RunCommand(Backtest(ref));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::string out = FreshDir("sigterm");
+  pid_t pid = Start(Backtest(out));
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  ::kill(pid, SIGTERM);
+  CommandResult stopped = Wait(pid);
+  // 130 when the signal came mid-run (the usual case); 0 if it finished.
+  EXPECT_TRUE(stopped.exit_code == 130 || stopped.exit_code == 0)
+      << stopped.exit_code;
+  CommandResult done = RunCommand(Backtest(out));
+  ASSERT_EQ(done.exit_code, 0) << done.err;
+  EXPECT_EQ(ReadFile(out + "/alerts.jsonl"), ReadFile(ref + "/alerts.jsonl"));
+  EXPECT_EQ(ReadFile(out + "/rejects.csv"), ReadFile(ref + "/rejects.csv"));
+}
+
 }  // namespace
 }  // namespace txflag::testing
