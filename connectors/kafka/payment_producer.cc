@@ -1,33 +1,15 @@
 #include "connectors/kafka/payment_producer.h"
 
-#include <librdkafka/rdkafka.h>
-
-#include <algorithm>
-#include <atomic>
-#include <chrono>
 #include <cstdint>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
 #include "base/strings.h"
-#include "connectors/kafka/internal/rdkafka_handles.h"
+#include "connectors/kafka/internal/producer.h"
 #include "google/protobuf/util/json_util.h"
 
 namespace txflag::connectors::kafka {
-
-namespace {
-
-std::string_view FindProperty(const KafkaProperties& properties,
-                              std::string_view key) {
-  std::string_view value;
-  for (const auto& [k, v] : properties) {
-    if (k == key) value = v;  // the last one wins, as librdkafka applies them
-  }
-  return value;
-}
-
-}  // namespace
 
 std::string_view PaymentKey(const txflag::v1::Payment& payment) {
   return payment.debtor_account().empty() ? payment.creditor_account()
@@ -59,129 +41,28 @@ absl::StatusOr<std::string> EncodePayment(const txflag::v1::Payment& payment,
 }
 
 absl::Status PaymentProducerOptions::Validate() const {
-  if (topic.empty()) {
-    return absl::InvalidArgumentError("Kafka producer: no topic given");
-  }
-  if (FindProperty(properties, "bootstrap.servers").empty() &&
-      FindProperty(properties, "metadata.broker.list").empty()) {
-    return absl::InvalidArgumentError(
-        "Kafka producer: no brokers given (bootstrap.servers)");
-  }
-  const std::string_view idempotence =
-      FindProperty(properties, "enable.idempotence");
-  if (!idempotence.empty() && idempotence != "true") {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "Kafka property enable.idempotence=", Av(idempotence),
-        ": txflag's payment producer is always idempotent (remove it)"));
-  }
-  for (const char* key : {"acks", "request.required.acks"}) {
-    const std::string_view acks = FindProperty(properties, key);
-    if (!acks.empty() && acks != "all" && acks != "-1") {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "Kafka property ", key, "=", Av(acks),
-          ": txflag's payment producer always waits for all in-sync replicas "
-          "(acks=all; remove it)"));
-    }
-  }
-  return absl::OkStatus();
+  return internal::ValidateProducerConfig(properties, topic,
+                                          "payment producer");
 }
 
 struct PaymentProducer::Impl {
-  std::string topic;
-  std::string bootstrap_servers;
   PaymentEncoding encoding = PaymentEncoding::kProtobuf;
-  std::atomic<int64_t> sent{0};
-  std::atomic<int64_t> delivered{0};
-  std::atomic<int64_t> failed{0};
-  // The first delivery error. Written by the delivery callback, which
-  // librdkafka runs on the thread calling poll/flush: the caller's.
-  absl::Status first_error;
   std::string value;  // reused encoding buffer
-  std::function<void(const absl::Status&)> on_client_error;
-  // Last, so it is destroyed first, while the callback's state still lives.
-  internal::HandlePtr handle;
-
-  ~Impl() {
-    if (handle == nullptr) return;
-    // Fail whatever is left so its delivery reports run now, not during
-    // rd_kafka_destroy().
-    IgnoreError(internal::KafkaStatus(
-        rd_kafka_purge(handle.get(),
-                       RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT),
-        "purge"));  // only fails for a consumer handle
-    rd_kafka_poll(handle.get(), 0);
-  }
-
-  static void OnDelivery(rd_kafka_t* rk, const rd_kafka_message_t* message,
-                         void* opaque) {
-    auto* self = static_cast<Impl*>(opaque);
-    if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-      self->delivered.fetch_add(1, std::memory_order_relaxed);
-      return;
-    }
-    self->failed.fetch_add(1, std::memory_order_relaxed);
-    if (!self->first_error.ok()) return;
-    const auto sequence = reinterpret_cast<intptr_t>(message->_private);
-    std::string context = absl::StrCat(
-        "delivering message ", sequence, " to topic '", self->topic, "'",
-        message->partition >= 0
-            ? absl::StrCat(" partition ", message->partition)
-            : std::string());
-    absl::Status status = internal::KafkaStatus(message->err, context);
-    if (message->err == RD_KAFKA_RESP_ERR__FATAL) {
-      char reason[512];
-      rd_kafka_resp_err_t cause =
-          rd_kafka_fatal_error(rk, reason, sizeof(reason));
-      status = absl::AbortedError(absl::StrCat(
-          context, ": fatal producer error ", rd_kafka_err2name(cause), ": ",
-          reason, "; recreate the producer"));
-    } else if (status.code() == absl::StatusCode::kUnavailable) {
-      status = absl::UnavailableError(absl::StrCat(
-          status.message(), "; check that the brokers (",
-          self->bootstrap_servers,
-          ") are up and reachable: a message waits at most message.timeout.ms "
-          "for them"));
-    }
-    self->first_error = std::move(status);
-  }
-
-  static void OnError(rd_kafka_t* rk, int err, const char* reason,
-                      void* opaque) {
-    auto* self = static_cast<Impl*>(opaque);
-    if (!self->on_client_error) return;
-    absl::Status status = internal::KafkaStatus(
-        static_cast<rd_kafka_resp_err_t>(err),
-        absl::StrCat("Kafka producer (brokers ", self->bootstrap_servers,
-                     "): ", reason));
-    if (status.ok()) return;
-    self->on_client_error(status);
-  }
+  std::unique_ptr<internal::Producer> producer;
 };
 
 absl::StatusOr<std::unique_ptr<PaymentProducer>> PaymentProducer::Create(
     const PaymentProducerOptions& options) {
   TXFLAG_RETURN_IF_ERROR(options.Validate());
   auto impl = std::make_unique<Impl>();
-  impl->topic = options.topic;
   impl->encoding = options.encoding;
-  impl->on_client_error = options.on_client_error;
-  impl->bootstrap_servers =
-      std::string(FindProperty(options.properties, "bootstrap.servers"));
-  TXFLAG_ASSIGN_OR_RETURN(internal::ConfPtr conf,
-                          internal::NewConf({{"client.id", "txflag-producer"},
-                                             {"linger.ms", "5"},
-                                             {"log_level", "2"}}));
-  for (const auto& [key, value] : options.properties) {
-    TXFLAG_RETURN_IF_ERROR(internal::SetConf(conf.get(), key, value));
-  }
-  TXFLAG_RETURN_IF_ERROR(
-      internal::SetConf(conf.get(), "enable.idempotence", "true"));
-  TXFLAG_RETURN_IF_ERROR(internal::SetConf(conf.get(), "acks", "all"));
-  rd_kafka_conf_set_dr_msg_cb(conf.get(), &Impl::OnDelivery);
-  rd_kafka_conf_set_error_cb(conf.get(), &Impl::OnError);
-  rd_kafka_conf_set_opaque(conf.get(), impl.get());
-  TXFLAG_ASSIGN_OR_RETURN(
-      impl->handle, internal::NewHandle(RD_KAFKA_PRODUCER, std::move(conf)));
+  internal::ProducerConfig config;
+  config.properties = options.properties;
+  config.topic = options.topic;
+  config.client_id = "txflag-producer";
+  config.role = "payment producer";
+  config.on_client_error = options.on_client_error;
+  TXFLAG_ASSIGN_OR_RETURN(impl->producer, internal::Producer::Create(config));
   return std::unique_ptr<PaymentProducer>(new PaymentProducer(std::move(impl)));
 }
 
@@ -190,21 +71,24 @@ PaymentProducer::PaymentProducer(std::unique_ptr<Impl> impl)
 
 PaymentProducer::~PaymentProducer() = default;
 
-const std::string& PaymentProducer::topic() const { return impl_->topic; }
-
-PaymentProducer::Stats PaymentProducer::stats() const {
-  Stats s;
-  s.sent = impl_->sent.load(std::memory_order_relaxed);
-  s.delivered = impl_->delivered.load(std::memory_order_relaxed);
-  s.failed = impl_->failed.load(std::memory_order_relaxed);
-  return s;
+const std::string& PaymentProducer::topic() const {
+  return impl_->producer->topic();
 }
 
-void PaymentProducer::Poll() { rd_kafka_poll(impl_->handle.get(), 0); }
+PaymentProducer::Stats PaymentProducer::stats() const {
+  const internal::Producer::Stats s = impl_->producer->stats();
+  Stats out;
+  out.sent = s.sent;
+  out.delivered = s.delivered;
+  out.failed = s.failed;
+  return out;
+}
+
+void PaymentProducer::Poll() { impl_->producer->Poll(); }
 
 absl::Status PaymentProducer::Send(const txflag::v1::Payment& payment) {
   Impl& impl = *impl_;
-  if (!impl.first_error.ok()) return impl.first_error;
+  if (!impl.producer->first_error().ok()) return impl.producer->first_error();
   std::string& value = impl.value;
   value.clear();
   if (impl.encoding == PaymentEncoding::kProtobuf) {
@@ -215,47 +99,12 @@ absl::Status PaymentProducer::Send(const txflag::v1::Payment& payment) {
   } else {
     TXFLAG_ASSIGN_OR_RETURN(value, EncodePayment(payment, impl.encoding));
   }
-  const std::string_view key = PaymentKey(payment);
-  const intptr_t sequence = impl.sent.load(std::memory_order_relaxed) + 1;
-  while (true) {
-    rd_kafka_resp_err_t err = rd_kafka_producev(
-        impl.handle.get(), RD_KAFKA_V_TOPIC(impl.topic.c_str()),
-        RD_KAFKA_V_KEY(const_cast<char*>(key.data()), key.size()),
-        RD_KAFKA_V_VALUE(value.data(), value.size()),
-        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-        RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(sequence)), RD_KAFKA_V_END);
-    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) break;
-    if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-      return internal::KafkaStatus(
-          err, absl::StrCat("queueing payment '", payment.id(), "' for topic '",
-                            impl.topic, "'"));
-    }
-    // The local queue is full: wait for deliveries to make room. Every
-    // queued message completes within message.timeout.ms, so this ends.
-    rd_kafka_poll(impl.handle.get(), 50);
-    if (!impl.first_error.ok()) return impl.first_error;
-  }
-  impl.sent.store(sequence, std::memory_order_relaxed);
-  rd_kafka_poll(impl.handle.get(), 0);
-  return impl.first_error;
+  return impl.producer->Produce(PaymentKey(payment), value, "payment",
+                                payment.id());
 }
 
 absl::Status PaymentProducer::Flush(int64_t timeout_ms) {
-  using Clock = std::chrono::steady_clock;
-  const auto deadline = Clock::now() + std::chrono::milliseconds(
-                                           std::max<int64_t>(timeout_ms, 0));
-  while (true) {
-    rd_kafka_resp_err_t err = rd_kafka_flush(impl_->handle.get(), 100);
-    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) break;
-    if (timeout_ms >= 0 && Clock::now() >= deadline) {
-      if (!impl_->first_error.ok()) return impl_->first_error;
-      return absl::DeadlineExceededError(absl::StrCat(
-          "Kafka producer: ", rd_kafka_outq_len(impl_->handle.get()),
-          " messages to topic '", impl_->topic, "' still undelivered after ",
-          timeout_ms, " ms"));
-    }
-  }
-  return impl_->first_error;
+  return impl_->producer->Flush(timeout_ms);
 }
 
 }  // namespace txflag::connectors::kafka
