@@ -3,6 +3,7 @@
 #include "base/currency.h"
 #include "base/decimal.h"
 #include "base/hash.h"
+#include "base/strings.h"
 #include "base/time_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -85,6 +86,14 @@ TEST(Currency, KnowsExponents) {
   EXPECT_EQ(CurrencyExponent("XBT"), 8);
   EXPECT_EQ(CurrencyExponent("ZZZ"), std::nullopt);
   EXPECT_EQ(CurrencyExponent("dkk"), std::nullopt);
+}
+
+TEST(Strings, WithThousandsGroupsDigits) {
+  EXPECT_EQ(WithThousands(0), "0");
+  EXPECT_EQ(WithThousands(999), "999");
+  EXPECT_EQ(WithThousands(1234567), "1,234,567");
+  EXPECT_EQ(WithThousands(-1000), "-1,000");
+  EXPECT_EQ(WithThousands(INT64_MIN), "-9,223,372,036,854,775,808");
 }
 
 }  // namespace

@@ -37,4 +37,16 @@ std::string JsonQuote(std::string_view s) {
   return out;
 }
 
+std::string WithThousands(int64_t v) {
+  const uint64_t magnitude =
+      v < 0 ? 0 - static_cast<uint64_t>(v) : static_cast<uint64_t>(v);
+  std::string digits = std::to_string(magnitude);
+  std::string out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return v < 0 ? "-" + out : out;
+}
+
 }  // namespace txflag

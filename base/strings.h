@@ -9,6 +9,7 @@
 #ifndef TXFLAG_BASE_STRINGS_H_
 #define TXFLAG_BASE_STRINGS_H_
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -18,6 +19,9 @@ namespace txflag {
 
 inline absl::string_view Av(std::string_view s) { return {s.data(), s.size()}; }
 inline std::string_view Sv(absl::string_view s) { return {s.data(), s.size()}; }
+
+// `v` in decimal with ',' between thousands: 1234567 -> "1,234,567".
+std::string WithThousands(int64_t v);
 
 // `s` as a JSON string literal, quotes included ("a\"b" for a"b); control
 // characters as \uXXXX. Bytes >= 0x80 pass through (UTF-8 stays UTF-8).

@@ -26,21 +26,12 @@ namespace txflag::cli {
 namespace {
 
 namespace fs = std::filesystem;
-std::string Thousands(int64_t v) {
-  std::string digits = std::to_string(v < 0 ? -v : v);
-  std::string out;
-  for (size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  return v < 0 ? "-" + out : out;
-}
 
 void PrintProgress(const engine::Progress& p) {
   if (p.elapsed_seconds < 2.0) return;  // short runs stay quiet
   std::string line = absl::StrFormat(
-      "progress: %s records, %s records/s", Thousands(p.records),
-      Thousands(static_cast<int64_t>(p.records_per_second)));
+      "progress: %s records, %s records/s", WithThousands(p.records),
+      WithThousands(static_cast<int64_t>(p.records_per_second)));
   if (p.fraction >= 0) {
     absl::StrAppendFormat(&line, ", %.1f%%", 100.0 * p.fraction);
   }
@@ -61,29 +52,29 @@ std::string FormatReport(const BacktestOptions& options,
                   pack.stamp.version(), " (",
                   pack.stamp.content_hash().substr(0, 19), "...)\n");
   absl::StrAppendFormat(&out, "  records read    %14s\n",
-                        Thousands(s.records()));
+                        WithThousands(s.records()));
   absl::StrAppendFormat(&out, "  payments        %14s\n",
-                        Thousands(s.payments()));
+                        WithThousands(s.payments()));
   absl::StrAppendFormat(&out, "  rejected        %14s   (%s)\n",
-                        Thousands(s.rejected()),
+                        WithThousands(s.rejected()),
                         (fs::path(options.out_dir) / "rejects.csv").string());
   absl::StrAppendFormat(
       &out,
       "  late            %14s   (beyond %d s lateness, also in rejects.csv)\n",
-      Thousands(s.late()), options.allowed_lateness_seconds);
+      WithThousands(s.late()), options.allowed_lateness_seconds);
   if (s.payments() > 0) {
     absl::StrAppend(&out, "  event time       ",
                     FormatUtcTimestamp(s.min_event_ts()), " .. ",
                     FormatUtcTimestamp(s.max_event_ts()), "\n");
   }
   absl::StrAppendFormat(&out, "  alerts          %14s   on %s accounts (%s)\n",
-                        Thousands(r.report.overall.alerts),
-                        Thousands(r.report.overall.alerted_accounts),
+                        WithThousands(r.report.overall.alerts),
+                        WithThousands(r.report.overall.alerted_accounts),
                         (fs::path(options.out_dir) / "alerts.jsonl").string());
   absl::StrAppendFormat(
       &out, "  time            %14.1f s  (%s records/s in this run)\n",
       r.elapsed_seconds,
-      Thousands(
+      WithThousands(
           r.elapsed_seconds > 0
               ? static_cast<int64_t>(r.records_this_run / r.elapsed_seconds)
               : 0));
@@ -109,7 +100,7 @@ std::string FormatReport(const BacktestOptions& options,
   }
   if (r.report.labelled) {
     absl::StrAppendFormat(&out, "\n  %s labelled accounts; recall by typology:",
-                          Thousands(r.report.labelled_accounts));
+                          WithThousands(r.report.labelled_accounts));
     for (const auto& t : r.report.typologies) {
       absl::StrAppendFormat(&out, "  %s %.3f (%d/%d)", t.typology, t.recall,
                             t.alerted, t.labelled_accounts);
@@ -315,7 +306,8 @@ absl::StatusOr<BacktestResult> RunBacktest(const BacktestOptions& options) {
     if (run.code() == absl::StatusCode::kCancelled) {
       return WithExit(
           absl::CancelledError(absl::StrCat(
-              "interrupted after ", Thousands((*processor)->stats().records()),
+              "interrupted after ",
+              WithThousands((*processor)->stats().records()),
               " records; the state is committed: run the same command again "
               "to resume")),
           kExitInterrupted);

@@ -23,15 +23,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 namespace kafka = connectors::kafka;
-std::string Thousands(int64_t v) {
-  std::string digits = std::to_string(v < 0 ? -v : v);
-  std::string out;
-  for (size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  return v < 0 ? "-" + out : out;
-}
 
 double Seconds(Clock::time_point since) {
   return std::chrono::duration<double>(Clock::now() - since).count();
@@ -167,7 +158,7 @@ absl::StatusOr<ProduceResult> RunProduce(const ProduceOptions& options) {
         if (!flushed.ok()) return WithExit(flushed, kExitFailure);
         return WithExit(
             absl::CancelledError(absl::StrCat(
-                "interrupted after ", Thousands(out.stats().delivered),
+                "interrupted after ", WithThousands(out.stats().delivered),
                 " payments (all delivered) of ", options.input,
                 "; running again sends the whole file again")),
             kExitInterrupted);
@@ -180,8 +171,9 @@ absl::StatusOr<ProduceResult> RunProduce(const ProduceOptions& options) {
         const double fraction = (*source)->Progress();
         std::string line = absl::StrFormat(
             "progress: %s payments sent, %s delivered, %s payments/s",
-            Thousands(out.stats().sent), Thousands(out.stats().delivered),
-            Thousands(static_cast<int64_t>(out.stats().sent / elapsed)));
+            WithThousands(out.stats().sent),
+            WithThousands(out.stats().delivered),
+            WithThousands(static_cast<int64_t>(out.stats().sent / elapsed)));
         if (fraction > 0) {
           absl::StrAppendFormat(&line, ", %.1f%%, ETA %.0f s", 100.0 * fraction,
                                 elapsed * (1 - fraction) / fraction);
@@ -204,13 +196,14 @@ absl::StatusOr<ProduceResult> RunProduce(const ProduceOptions& options) {
     std::printf(
         "txflag produce: %s payments from %s (%s) to topic %s (%s), "
         "all acknowledged; %s rejected%s; %.2f s, %s payments/s\n",
-        Thousands(result.delivered).c_str(), options.input.c_str(),
+        WithThousands(result.delivered).c_str(), options.input.c_str(),
         std::string(connectors::FileFormatName((*source)->format())).c_str(),
         options.topic.c_str(), options.json ? "protobuf JSON" : "protobuf",
-        Thousands(result.rejected).c_str(), rejects_where.c_str(),
+        WithThousands(result.rejected).c_str(), rejects_where.c_str(),
         result.elapsed_seconds,
-        Thousands(static_cast<int64_t>(result.delivered /
-                                       std::max(result.elapsed_seconds, 1e-3)))
+        WithThousands(
+            static_cast<int64_t>(result.delivered /
+                                 std::max(result.elapsed_seconds, 1e-3)))
             .c_str());
   }
   return result;

@@ -5,6 +5,7 @@
 #include "base/time_util.h"
 #include "engine/driver.h"
 #include "engine/memory.h"
+#include "engine/testing/count_rule.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -15,60 +16,6 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using txflag::v1::Alert;
 using txflag::v1::Payment;
-
-// Fires when an account has at least `min` legs of `direction` in one day.
-class CountRule : public rules::Rule {
- public:
-  CountRule(std::string id, txflag::v1::Direction direction, int min)
-      : id_(std::move(id)), direction_(direction), min_(min) {}
-  const std::string& id() const override { return id_; }
-  const std::vector<std::string>& typologies() const override {
-    return typologies_;
-  }
-  double base_score() const override { return 50; }
-  int64_t window_seconds() const override { return 86400; }
-  bool Accepts(const Payment& payment, rules::Leg* leg) const override {
-    return leg->direction == direction_;
-  }
-  std::optional<rules::Hit> Evaluate(
-      const rules::Leg& leg, const rules::Window& window) const override {
-    if (window.size() < static_cast<size_t>(min_)) return std::nullopt;
-    rules::Hit hit;
-    for (const auto& l : window.legs()) hit.legs.push_back(&l);
-    txflag::v1::Aggregate a;
-    a.set_name("payments");
-    a.set_value(static_cast<double>(window.size()));
-    a.set_threshold(min_);
-    a.set_unit("count");
-    hit.aggregates.push_back(a);
-    hit.explanation = "many payments";
-    hit.strength = static_cast<double>(window.size()) / min_;
-    return hit;
-  }
-
- private:
-  std::string id_;
-  txflag::v1::Direction direction_;
-  int min_;
-  std::vector<std::string> typologies_ = {"SE"};
-};
-
-rules::CompiledPack MakePack(std::string hash = "sha256:test") {
-  rules::CompiledPack pack;
-  pack.proto.set_name("test");
-  pack.proto.set_version("1");
-  pack.stamp.set_name("test");
-  pack.stamp.set_version("1");
-  pack.stamp.set_content_hash(hash);
-  pack.rules.push_back(
-      std::make_unique<CountRule>("fan_in", txflag::v1::INCOMING, 3));
-  pack.rules.push_back(
-      std::make_unique<CountRule>("fan_out", txflag::v1::OUTGOING, 4));
-  pack.rates = {{"DKK", 1.0}, {"EUR", 7.46}};
-  EXPECT_TRUE(absl::LoadTimeZone("Europe/Copenhagen", &pack.time_zone));
-  pack.max_window_seconds = 86400;
-  return pack;
-}
 
 SourceRecord Pay(const std::string& id, const std::string& ts,
                  const std::string& debtor, const std::string& creditor,
@@ -124,7 +71,7 @@ std::vector<SourceRecord> FanIn(const std::string& to, int n,
 }
 
 TEST(Processor, JudgesEachAccountOnItsOwnSideOfThePayment) {
-  rules::CompiledPack pack = MakePack();
+  rules::CompiledPack pack = testing::MakeCountPack();
   std::vector<SourceRecord> records;
   // "hub" receives 3 payments (fan_in) and "spender" sends 4 (fan_out).
   records.push_back(Pay("p1", "2024-05-01T10:00:00Z", "a", "hub"));
@@ -147,7 +94,7 @@ TEST(Processor, JudgesEachAccountOnItsOwnSideOfThePayment) {
 }
 
 TEST(Processor, ExtendsOneAlertPerAccountAndRuleWithinSuppression) {
-  rules::CompiledPack pack = MakePack();
+  rules::CompiledPack pack = testing::MakeCountPack();
   RunResult run = RunAll(pack, FanIn("victim", 6));
   ASSERT_EQ(run.alerts.size(), 1u);
   const Alert& alert = run.alerts[0];
@@ -165,7 +112,7 @@ TEST(Processor, ExtendsOneAlertPerAccountAndRuleWithinSuppression) {
 }
 
 TEST(Processor, RaisesANewAlertAfterTheSuppressionPeriod) {
-  rules::CompiledPack pack = MakePack();
+  rules::CompiledPack pack = testing::MakeCountPack();
   std::vector<SourceRecord> records = FanIn("victim", 3, "2024-05-01");
   for (auto& r : FanIn("victim", 3, "2024-06-15")) records.push_back(r);
   RunResult run = RunAll(pack, std::move(records));
@@ -176,19 +123,19 @@ TEST(Processor, RaisesANewAlertAfterTheSuppressionPeriod) {
 }
 
 TEST(Processor, AlertIdsDependOnlyOnInputAndPack) {
-  rules::CompiledPack pack = MakePack();
+  rules::CompiledPack pack = testing::MakeCountPack();
   RunResult a = RunAll(pack, FanIn("victim", 4));
   RunResult b = RunAll(pack, FanIn("victim", 4));
   ASSERT_EQ(a.alerts.size(), 1u);
   EXPECT_EQ(a.alerts[0].alert_id(), b.alerts[0].alert_id());
   EXPECT_THAT(a.alerts[0].alert_id(), HasSubstr("TXA-"));
-  rules::CompiledPack other = MakePack("sha256:other");
+  rules::CompiledPack other = testing::MakeCountPack("sha256:other");
   RunResult c = RunAll(other, FanIn("victim", 4));
   EXPECT_NE(a.alerts[0].alert_id(), c.alerts[0].alert_id());
 }
 
 TEST(Processor, ProcessesInEventTimeOrderWithinAllowedLateness) {
-  rules::CompiledPack pack = MakePack();
+  rules::CompiledPack pack = testing::MakeCountPack();
   std::vector<SourceRecord> records;
   records.push_back(Pay("late1", "2024-05-01T10:30:00Z", "a", "hub"));
   records.push_back(Pay("early", "2024-05-01T10:00:00Z", "b", "hub"));
@@ -207,7 +154,7 @@ TEST(Processor, ProcessesInEventTimeOrderWithinAllowedLateness) {
 }
 
 TEST(Processor, ZeroLatenessRejectsAnyPaymentOlderThanTheNewest) {
-  rules::CompiledPack pack = MakePack();
+  rules::CompiledPack pack = testing::MakeCountPack();
   Processor::Options options;
   options.allowed_lateness_seconds = 0;
   std::vector<SourceRecord> records;
@@ -220,7 +167,7 @@ TEST(Processor, ZeroLatenessRejectsAnyPaymentOlderThanTheNewest) {
 }
 
 TEST(Processor, RejectsCurrenciesWithoutARateAndKeepsGoing) {
-  rules::CompiledPack pack = MakePack();
+  rules::CompiledPack pack = testing::MakeCountPack();
   std::vector<SourceRecord> records = FanIn("victim", 3);
   records.push_back(Pay("sek", "2024-05-01T23:00:00Z", "a", "b", 100, "SEK"));
   SourceRecord bad;
@@ -244,7 +191,7 @@ TEST(Processor, RejectsCurrenciesWithoutARateAndKeepsGoing) {
 }
 
 TEST(Processor, StrictModeStopsAtTheFirstRejectNamingIt) {
-  rules::CompiledPack pack = MakePack();
+  rules::CompiledPack pack = testing::MakeCountPack();
   MemoryStateStore store;
   MemoryRejectSink rejects;
   Processor::Options options;
@@ -260,7 +207,7 @@ TEST(Processor, StrictModeStopsAtTheFirstRejectNamingIt) {
 }
 
 TEST(Processor, ConvertsCurrenciesIntoTheBaseCurrency) {
-  rules::CompiledPack pack = MakePack();
+  rules::CompiledPack pack = testing::MakeCountPack();
   MemoryStateStore store;
   MemoryRejectSink rejects;
   auto processor = *Processor::Open(&pack, {}, &store, &rejects, nullptr);
@@ -282,7 +229,7 @@ TEST(Processor, ConvertsCurrenciesIntoTheBaseCurrency) {
 }
 
 TEST(Processor, ForgetsAccountsWhoseWindowsEmptied) {
-  rules::CompiledPack pack = MakePack();
+  rules::CompiledPack pack = testing::MakeCountPack();
   MemoryStateStore store;
   MemoryRejectSink rejects;
   auto processor = *Processor::Open(&pack, {}, &store, &rejects, nullptr);
@@ -303,21 +250,21 @@ TEST(Processor, ForgetsAccountsWhoseWindowsEmptied) {
 }
 
 TEST(Processor, RefusesStateMadeWithAnotherRulePack) {
-  rules::CompiledPack pack = MakePack();
+  rules::CompiledPack pack = testing::MakeCountPack();
   MemoryStateStore store;
   MemoryRejectSink rejects;
   {
     auto processor = *Processor::Open(&pack, {}, &store, &rejects, nullptr);
     ASSERT_TRUE(processor->Commit("0").ok());
   }
-  rules::CompiledPack other = MakePack("sha256:other");
+  rules::CompiledPack other = testing::MakeCountPack("sha256:other");
   auto reopened = Processor::Open(&other, {}, &store, &rejects, nullptr);
   EXPECT_EQ(reopened.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(reopened.status().message(), HasSubstr("--fresh"));
 }
 
 TEST(Processor, EmitsEveryRevisionBeforeCommittingTheState) {
-  rules::CompiledPack pack = MakePack();
+  rules::CompiledPack pack = testing::MakeCountPack();
   MemoryStateStore store;
   MemoryRejectSink rejects;
   CollectingAlertSink sink;
@@ -336,7 +283,7 @@ TEST(Processor, EmitsEveryRevisionBeforeCommittingTheState) {
 // records whose effects are lost), then resumes on the same store: the final
 // alerts and counters equal those of an uninterrupted run.
 TEST(Processor, ResumesFromAnyCommitWithTheAlertsOfAnUninterruptedRun) {
-  rules::CompiledPack pack = MakePack();
+  rules::CompiledPack pack = testing::MakeCountPack();
   std::vector<SourceRecord> records;
   for (const char* day : {"2024-05-01", "2024-05-02", "2024-06-20"}) {
     for (const char* to : {"v1", "v2"}) {
