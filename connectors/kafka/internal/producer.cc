@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -168,19 +169,48 @@ Producer::Stats Producer::stats() const {
 
 void Producer::Poll() { rd_kafka_poll(impl_->handle.get(), 0); }
 
+namespace {
+
+struct HeadersDeleter {
+  void operator()(rd_kafka_headers_t* headers) const {
+    rd_kafka_headers_destroy(headers);
+  }
+};
+using HeadersPtr = std::unique_ptr<rd_kafka_headers_t, HeadersDeleter>;
+
+}  // namespace
+
 absl::Status Producer::Produce(std::string_view key, std::string_view value,
-                               std::string_view kind, std::string_view id) {
+                               std::string_view kind, std::string_view id,
+                               const MessageHeaders& headers) {
   Impl& impl = *impl_;
   if (!impl.first_error.ok()) return impl.first_error;
   const intptr_t sequence = impl.sent.load(std::memory_order_relaxed) + 1;
+  // librdkafka takes the headers only when producev() succeeds.
+  HeadersPtr rd_headers;
+  if (!headers.empty()) {
+    rd_headers.reset(rd_kafka_headers_new(headers.size()));
+    for (const auto& [name, header_value] : headers) {
+      TXFLAG_RETURN_IF_ERROR(KafkaStatus(
+          rd_kafka_header_add(
+              rd_headers.get(), name.data(), static_cast<ssize_t>(name.size()),
+              header_value.data(), static_cast<ssize_t>(header_value.size())),
+          absl::StrCat("adding header '", Av(name), "' to ", Av(kind), " '",
+                       Av(id), "'")));
+    }
+  }
   while (true) {
     rd_kafka_resp_err_t err = rd_kafka_producev(
         impl.handle.get(), RD_KAFKA_V_TOPIC(impl.topic.c_str()),
         RD_KAFKA_V_KEY(const_cast<char*>(key.data()), key.size()),
         RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
         RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-        RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(sequence)), RD_KAFKA_V_END);
-    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) break;
+        RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(sequence)),
+        RD_KAFKA_V_HEADERS(rd_headers.get()), RD_KAFKA_V_END);
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      (void)rd_headers.release();  // now librdkafka's
+      break;
+    }
     if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
       return KafkaStatus(err, absl::StrCat("queueing ", Av(kind), " '", Av(id),
                                            "' for topic '", impl.topic, "'"));

@@ -23,6 +23,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -52,6 +54,10 @@ absl::Status ValidateProducerConfig(const KafkaProperties& properties,
                                     std::string_view topic,
                                     std::string_view role);
 
+// Kafka message headers (name, value), in order; copied by Produce().
+using MessageHeaders =
+    std::vector<std::pair<std::string_view, std::string_view>>;
+
 class Producer {
  public:
   struct Stats {
@@ -71,8 +77,10 @@ class Producer {
   // Queues one message (copied). Waits while the local queue is full.
   // Returns the sticky delivery error if a message already failed; `kind`
   // and `id` ("payment", "p1") name the message in a queueing error.
+  // `headers`, if any, are added to the message in order.
   absl::Status Produce(std::string_view key, std::string_view value,
-                       std::string_view kind, std::string_view id);
+                       std::string_view kind, std::string_view id,
+                       const MessageHeaders& headers = {});
 
   // As PaymentProducer::Flush.
   absl::Status Flush(int64_t timeout_ms = -1);
