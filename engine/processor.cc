@@ -166,7 +166,8 @@ absl::Status Processor::Restore() {
             checkpoint_.mutable_buffer()->end(),
             [](const auto& a, const auto& b) { return a.seq() < b.seq(); });
   for (const auto& buffered : checkpoint_.buffer()) {
-    buffer_.Push(buffered.payment(), buffered.location(), buffered.seq());
+    buffer_.Push(buffered.payment(), buffered.location(), buffered.seq(),
+                 static_cast<Legs>(buffered.legs()));
   }
   checkpoint_.clear_buffer();
 
@@ -269,7 +270,7 @@ absl::Status Processor::Process(SourceRecord* record) {
   if (ts > max_seen) checkpoint_.set_max_seen_ts(ts);
   const int64_t seq = checkpoint_.next_seq();
   checkpoint_.set_next_seq(seq + 1);
-  buffer_.Push(record->payment, record->location, seq);
+  buffer_.Push(record->payment, record->location, seq, record->legs);
   return Release(checkpoint_.max_seen_ts() - options_.allowed_lateness_seconds);
 }
 
@@ -278,14 +279,16 @@ absl::Status Processor::Drain() {
 }
 
 absl::Status Processor::Release(int64_t until) {
-  while (buffer_.PopUntil(until, &current_, &current_location_)) {
-    TXFLAG_RETURN_IF_ERROR(ProcessPayment(current_, current_location_));
+  while (
+      buffer_.PopUntil(until, &current_, &current_location_, &current_legs_)) {
+    TXFLAG_RETURN_IF_ERROR(
+        ProcessPayment(current_, current_location_, current_legs_));
   }
-  return absl::OkStatus();
+  return sink_status_;
 }
 
 absl::Status Processor::ProcessPayment(const txflag::v1::Payment& payment,
-                                       std::string_view location) {
+                                       std::string_view location, Legs legs) {
   auto* stats = checkpoint_.mutable_stats();
   std::optional<double> factor = ConversionFactor(payment.currency());
   if (!factor.has_value()) {
@@ -319,11 +322,11 @@ absl::Status Processor::ProcessPayment(const txflag::v1::Payment& payment,
   }
   if (ts > stats->max_event_ts()) stats->set_max_event_ts(ts);
 
-  if (!payment.debtor_account().empty()) {
+  if (!payment.debtor_account().empty() && legs != Legs::kCredit) {
     leg.direction = txflag::v1::OUTGOING;
     TXFLAG_RETURN_IF_ERROR(ProcessLeg(payment, payment.debtor_account(), &leg));
   }
-  if (!payment.creditor_account().empty()) {
+  if (!payment.creditor_account().empty() && legs != Legs::kDebit) {
     leg.direction = txflag::v1::INCOMING;
     TXFLAG_RETURN_IF_ERROR(
         ProcessLeg(payment, payment.creditor_account(), &leg));
@@ -495,8 +498,8 @@ void Processor::RaiseOrExtend(const std::string& account, Account* state,
   stats->set_alert_revisions(stats->alert_revisions() + 1);
   open->changed = true;
   state->alerts_changed = true;
-  if (alerts_ != nullptr) {
-    pending_revisions_.push_back(alert);
+  if (alerts_ != nullptr && sink_status_.ok()) {
+    sink_status_ = alerts_->Emit(alert);
   }
 }
 
@@ -540,13 +543,8 @@ void Processor::Sweep(int64_t now) {
 }
 
 absl::Status Processor::Commit(std::string source_checkpoint) {
-  if (alerts_ != nullptr) {
-    for (const auto& alert : pending_revisions_) {
-      TXFLAG_RETURN_IF_ERROR(alerts_->Emit(alert));
-    }
-    pending_revisions_.clear();
-    TXFLAG_RETURN_IF_ERROR(alerts_->Flush());
-  }
+  TXFLAG_RETURN_IF_ERROR(sink_status_);
+  if (alerts_ != nullptr) TXFLAG_RETURN_IF_ERROR(alerts_->Flush());
   TXFLAG_ASSIGN_OR_RETURN(std::string rejects_checkpoint, rejects_->Flush());
   StateBatch batch;
   for (const Forgotten& f : forgotten_) {
@@ -557,8 +555,10 @@ absl::Status Processor::Commit(std::string source_checkpoint) {
     }
     if (f.alerts_stored) batch.Delete(OpenAlertsKey(f.account));
   }
-  for (const auto& alert : closed_) {
-    batch.Put(AlertKey(alert.alert_id()), alert.SerializeAsString());
+  if (options_.keep_alert_history) {
+    for (const auto& alert : closed_) {
+      batch.Put(AlertKey(alert.alert_id()), alert.SerializeAsString());
+    }
   }
   std::string bytes;
   std::string key;
@@ -588,8 +588,10 @@ absl::Status Processor::Commit(std::string source_checkpoint) {
     account.changed_windows = 0;
     for (auto& open : account.open_alerts) {
       if (open.changed) {
-        batch.Put(AlertKey(open.proto.alert().alert_id()),
-                  open.proto.alert().SerializeAsString());
+        if (options_.keep_alert_history) {
+          batch.Put(AlertKey(open.proto.alert().alert_id()),
+                    open.proto.alert().SerializeAsString());
+        }
         open.changed = false;
       }
     }
@@ -611,11 +613,12 @@ absl::Status Processor::Commit(std::string source_checkpoint) {
   checkpoint_.set_source(std::move(source_checkpoint));
   checkpoint_.set_rejects(std::move(rejects_checkpoint));
   buffer_.ForEach([&](const txflag::v1::Payment& payment,
-                      std::string_view location, int64_t seq) {
+                      std::string_view location, int64_t seq, Legs legs) {
     auto* buffered = checkpoint_.add_buffer();
     *buffered->mutable_payment() = payment;
     buffered->set_location(std::string(location));
     buffered->set_seq(seq);
+    buffered->set_legs(static_cast<uint32_t>(legs));
   });
   batch.Put(CheckpointKey(), checkpoint_.SerializeAsString());
   checkpoint_.clear_buffer();

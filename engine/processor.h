@@ -17,6 +17,9 @@
 //   }
 //   processor->Drain(); processor->Commit(source.Checkpoint());
 //
+// Alert revisions go to the alert sink (if any) as they are raised; Commit()
+// flushes the sink before it stores the state that raised them.
+//
 // Event time: a payment more than `allowed_lateness_seconds` older than the
 // newest timestamp seen so far is late: it is rejected (reason "late") and
 // counted. Others wait in a reorder buffer until the watermark (newest
@@ -61,6 +64,11 @@ class Processor {
     // Stop at the first rejected record with InvalidArgument naming it,
     // instead of writing it to the rejects sink.
     bool strict = false;
+    // Keep every alert's latest revision under <prefix>alert/ (what
+    // ForEachAlert reads: the back-test's alerts.jsonl). A streaming run,
+    // whose revisions go to an alert sink, turns it off: the state then only
+    // holds open alerts.
+    bool keep_alert_history = true;
 
     absl::Status Validate() const;
   };
@@ -143,7 +151,7 @@ class Processor {
   // Processes buffered payments up to (and including) timestamp `until`.
   absl::Status Release(int64_t until);
   absl::Status ProcessPayment(const txflag::v1::Payment& payment,
-                              std::string_view location);
+                              std::string_view location, Legs legs);
   // Base-currency minor units per minor unit of `currency`, or nullopt when
   // the pack has no rate for it.
   std::optional<double> ConversionFactor(const std::string& currency);
@@ -190,9 +198,10 @@ class Processor {
   // Base-currency minor units per minor unit, by CurrencyIndex(); 0 where
   // the pack has no rate.
   std::vector<double> factors_;
-  // Revisions raised since the last commit, handed to the alert sink (and
-  // flushed) at the next commit, before the state that made them is stored.
-  std::vector<txflag::v1::Alert> pending_revisions_;
+  // The first error of alerts_->Emit (returned by the next Process, Drain or
+  // Commit).
+  absl::Status sink_status_;
+  Legs current_legs_ = Legs::kBoth;
 };
 
 }  // namespace txflag::engine

@@ -1,5 +1,6 @@
 #include "engine/processor.h"
 
+#include <algorithm>
 #include <map>
 
 #include "base/time_util.h"
@@ -331,6 +332,50 @@ TEST(Processor, ResumesFromAnyCommitWithTheAlertsOfAnUninterruptedRun) {
               expected.stats.SerializeAsString())
         << "k=" << k;
     ASSERT_EQ(rejects.rows().size(), expected.rejects.size()) << "k=" << k;
+  }
+}
+
+TEST(Processor, LegsSplitAcrossTwoProcessorsGiveTheAlertsOfWholePayments) {
+  // What Kafka repartitioning does: each payment's debit leg goes to the
+  // task owning the debtor, its credit leg to the task owning the creditor,
+  // in an arrival order of their own.
+  rules::CompiledPack pack = testing::MakeCountPack();
+  std::vector<SourceRecord> records;
+  for (const char* day : {"2024-05-01", "2024-05-02"}) {
+    for (const char* to : {"v1", "v2", "v3"}) {
+      for (auto& r : FanIn(to, 5, day)) records.push_back(r);
+    }
+  }
+  // A tie on timestamp into one account, and a self-transfer.
+  records.push_back(Pay("tie-b", "2024-05-02T20:00:00Z", "x", "v1"));
+  records.push_back(Pay("tie-a", "2024-05-02T20:00:00Z", "y", "v1"));
+  records.push_back(Pay("self", "2024-05-02T21:00:00Z", "v2", "v2"));
+  Processor::Options options;
+  options.allowed_lateness_seconds = 10 * 86400;
+  RunResult expected = RunAll(pack, records, options);
+  ASSERT_EQ(expected.rejects.size(), 0u);
+  ASSERT_GE(expected.alerts.size(), 3u);
+
+  auto task_of = [](const std::string& account) {
+    return account == "v1" || account == "payer0" ? 0 : 1;
+  };
+  std::vector<SourceRecord> tasks[2];
+  for (const SourceRecord& r : records) {
+    SourceRecord debit = r, credit = r;
+    debit.legs = Legs::kDebit;
+    credit.legs = Legs::kCredit;
+    tasks[task_of(r.payment.debtor_account())].push_back(debit);
+    tasks[task_of(r.payment.creditor_account())].push_back(credit);
+  }
+  std::reverse(tasks[0].begin(), tasks[0].end());  // another arrival order
+  std::map<std::string, std::string> got;
+  for (auto& task : tasks) {
+    RunResult run = RunAll(pack, task, options);
+    for (const Alert& a : run.alerts) got[a.alert_id()] = a.SerializeAsString();
+  }
+  ASSERT_EQ(got.size(), expected.alerts.size());
+  for (const Alert& a : expected.alerts) {
+    EXPECT_EQ(got[a.alert_id()], a.SerializeAsString()) << a.alert_id();
   }
 }
 

@@ -6,9 +6,26 @@
 namespace txflag::engine {
 namespace {
 
+// Offset of the legs byte and the id in an encoded payment (see Encode).
+constexpr size_t kLegsOffset = 8 + 4 + 8 + 4 + 4;
+
+// The (id, legs) part of the order key, from the encoded bytes.
+std::pair<std::string_view, uint8_t> Tiebreak(const char* data) {
+  uint32_t n;
+  std::memcpy(&n, data + kLegsOffset + 1, sizeof(n));
+  return {std::string_view(data + kLegsOffset + 1 + sizeof(n), n),
+          static_cast<uint8_t>(data[kLegsOffset])};
+}
+
+// (ts, id, legs, seq) of a is less than b's. `data_a` / `data_b` are the
+// encoded payments (only read on a timestamp tie).
 template <typename A, typename B>
-bool Earlier(const A& a, const B& b) {
-  return a.ts < b.ts || (a.ts == b.ts && a.seq < b.seq);
+bool Earlier(const A& a, const char* data_a, const B& b, const char* data_b) {
+  if (a.ts != b.ts) return a.ts < b.ts;
+  const auto ta = Tiebreak(data_a);
+  const auto tb = Tiebreak(data_b);
+  if (ta != tb) return ta < tb;
+  return a.seq < b.seq;
 }
 
 template <typename T>
@@ -41,16 +58,18 @@ std::string_view GetString(const char** p) {
 }  // namespace
 
 // Layout: seconds i64, nanos i32, amount_minor i64, channel i32, mcc u32,
-// then length-prefixed strings: id, debtor account/name/country, creditor
-// account/name/country, currency, reference, location.
+// legs u8, then length-prefixed strings: id, debtor account/name/country,
+// creditor account/name/country, currency, reference, location.
 void ReorderBuffer::Encode(const txflag::v1::Payment& p,
-                           std::string_view location, std::string* out) {
+                           std::string_view location, Legs legs,
+                           std::string* out) {
   out->clear();
   Put<int64_t>(out, p.timestamp().seconds());
   Put<int32_t>(out, p.timestamp().nanos());
   Put<int64_t>(out, p.amount_minor());
   Put<int32_t>(out, p.channel());
   Put<uint32_t>(out, p.mcc());
+  Put<uint8_t>(out, static_cast<uint8_t>(legs));
   PutString(out, p.id());
   PutString(out, p.debtor_account());
   PutString(out, p.debtor_name());
@@ -64,7 +83,7 @@ void ReorderBuffer::Encode(const txflag::v1::Payment& p,
 }
 
 void ReorderBuffer::Decode(std::string_view bytes, txflag::v1::Payment* p,
-                           std::string* location) {
+                           std::string* location, Legs* legs) {
   const char* c = bytes.data();
   auto* ts = p->mutable_timestamp();
   ts->set_seconds(Get<int64_t>(&c));
@@ -72,6 +91,8 @@ void ReorderBuffer::Decode(std::string_view bytes, txflag::v1::Payment* p,
   p->set_amount_minor(Get<int64_t>(&c));
   p->set_channel(static_cast<txflag::v1::Payment::Channel>(Get<int32_t>(&c)));
   p->set_mcc(Get<uint32_t>(&c));
+  const auto legs_byte = Get<uint8_t>(&c);
+  if (legs != nullptr) *legs = static_cast<Legs>(legs_byte);
   auto set = [&c](std::string* s) {
     std::string_view v = GetString(&c);
     s->assign(v.data(), v.size());
@@ -132,11 +153,13 @@ void ReorderBuffer::ReleaseFront(const Slot& slot) {
 }
 
 void ReorderBuffer::Push(const txflag::v1::Payment& payment,
-                         std::string_view location, int64_t seq) {
+                         std::string_view location, int64_t seq, Legs legs) {
   const int64_t ts = payment.timestamp().seconds();
-  Encode(payment, location, &scratch_);
-  if (fifo_.empty() || !(ts < fifo_.back().ts)) {
-    // seq grows with every push, so (ts, seq) >= the back's.
+  Encode(payment, location, legs, &scratch_);
+  if (fifo_.empty() || ts > fifo_.back().ts ||
+      (ts == fifo_.back().ts &&
+       !(Tiebreak(scratch_.data()) < Tiebreak(fifo_.back().data)))) {
+    // seq grows with every push, so the key is >= the back's.
     fifo_.push_back(Append(ts, seq, scratch_));
     return;
   }
@@ -145,43 +168,47 @@ void ReorderBuffer::Push(const txflag::v1::Payment& payment,
   item.seq = seq;
   item.bytes = scratch_;
   heap_.push_back(std::move(item));
-  std::push_heap(heap_.begin(), heap_.end(),
-                 [](const Item& a, const Item& b) { return Earlier(b, a); });
+  std::push_heap(heap_.begin(), heap_.end(), HeapOrder);
+}
+
+bool ReorderBuffer::HeapOrder(const Item& a, const Item& b) {
+  return Earlier(b, b.bytes.data(), a, a.bytes.data());
 }
 
 bool ReorderBuffer::PopUntil(int64_t until, txflag::v1::Payment* payment,
-                             std::string* location) {
+                             std::string* location, Legs* legs) {
   const bool from_heap =
       !heap_.empty() &&
-      (fifo_.empty() || Earlier(heap_.front(), fifo_.front()));
+      (fifo_.empty() || Earlier(heap_.front(), heap_.front().bytes.data(),
+                                fifo_.front(), fifo_.front().data));
   if (from_heap) {
     if (heap_.front().ts > until) return false;
-    std::pop_heap(heap_.begin(), heap_.end(),
-                  [](const Item& a, const Item& b) { return Earlier(b, a); });
-    Decode(heap_.back().bytes, payment, location);
+    std::pop_heap(heap_.begin(), heap_.end(), HeapOrder);
+    Decode(heap_.back().bytes, payment, location, legs);
     heap_.pop_back();
     return true;
   }
   if (fifo_.empty() || fifo_.front().ts > until) return false;
   const Slot slot = fifo_.front();
   fifo_.pop_front();
-  Decode(std::string_view(slot.data, slot.size), payment, location);
+  Decode(std::string_view(slot.data, slot.size), payment, location, legs);
   ReleaseFront(slot);
   return true;
 }
 
 void ReorderBuffer::ForEach(
     const std::function<void(const txflag::v1::Payment&, std::string_view,
-                             int64_t)>& fn) const {
+                             int64_t, Legs)>& fn) const {
   txflag::v1::Payment payment;
   std::string location;
+  Legs legs;
   for (const Item& item : heap_) {
-    Decode(item.bytes, &payment, &location);
-    fn(payment, location, item.seq);
+    Decode(item.bytes, &payment, &location, &legs);
+    fn(payment, location, item.seq, legs);
   }
   for (const Slot& slot : fifo_) {
-    Decode(std::string_view(slot.data, slot.size), &payment, &location);
-    fn(payment, location, slot.seq);
+    Decode(std::string_view(slot.data, slot.size), &payment, &location, &legs);
+    fn(payment, location, slot.seq, legs);
   }
 }
 

@@ -1,7 +1,10 @@
 // File: engine/reorder_buffer.h
 //
 // Holds payments until the watermark passes them and hands them out in
-// (timestamp, arrival) order.
+// (timestamp, payment id, legs, arrival) order. Ties of timestamp are broken by
+// the payment's own id, not by when it arrived, so the order in which an
+// account's legs are processed does not depend on how a stream interleaved
+// them (a back-test of a file and a Kafka run over partitions agree).
 //
 // Payments wait here for the allowed lateness (an hour of payments is
 // megabytes), long enough to leave the CPU caches, so each is kept as compact
@@ -12,9 +15,9 @@
 // prefetchers are good at); only out-of-order arrivals go to a binary heap,
 // each with its own string.
 //
-//   buffer.Push(payment, location, seq);
-//   txflag::v1::Payment next; std::string where;
-//   while (buffer.PopUntil(watermark, &next, &where)) Process(next, where);
+//   buffer.Push(payment, location, seq, Legs::kBoth);
+//   txflag::v1::Payment next; std::string where; Legs legs;
+//   while (buffer.PopUntil(watermark, &next, &where, &legs)) ...
 //
 // Not thread-safe.
 #ifndef TXFLAG_ENGINE_REORDER_BUFFER_H_
@@ -28,30 +31,31 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/source.h"
 #include "proto/payment.pb.h"
 
 namespace txflag::engine {
 
 class ReorderBuffer {
  public:
-  // Adds a copy of `payment` read at `location`. `seq` (the arrival number)
-  // must be larger than every seq pushed before.
+  // Adds a copy of `payment` read at `location`, for `legs`. `seq` (the
+  // arrival number) must be larger than every seq pushed before.
   void Push(const txflag::v1::Payment& payment, std::string_view location,
-            int64_t seq);
+            int64_t seq, Legs legs = Legs::kBoth);
 
-  // If the earliest payment by (timestamp, seq) has timestamp <= until,
-  // removes it into *payment (every field overwritten, buffers reused) and
-  // *location and returns true; otherwise returns false.
+  // If the earliest payment by (timestamp, id, legs, seq) has timestamp <=
+  // until, removes it into *payment (every field overwritten, buffers reused),
+  // *location and *legs and returns true; otherwise returns false.
   bool PopUntil(int64_t until, txflag::v1::Payment* payment,
-                std::string* location);
+                std::string* location, Legs* legs = nullptr);
 
   size_t size() const { return fifo_.size() + heap_.size(); }
 
-  // Visits every buffered payment with its location and seq, in no
+  // Visits every buffered payment with its location, seq and legs, in no
   // particular order (for checkpoints).
   void ForEach(const std::function<void(const txflag::v1::Payment&,
-                                        std::string_view location,
-                                        int64_t seq)>& fn) const;
+                                        std::string_view location, int64_t seq,
+                                        Legs legs)>& fn) const;
 
  private:
   static constexpr size_t kChunkBytes = size_t{1} << 20;
@@ -78,15 +82,17 @@ class ReorderBuffer {
   };
 
   static void Encode(const txflag::v1::Payment& payment,
-                     std::string_view location, std::string* out);
+                     std::string_view location, Legs legs, std::string* out);
   static void Decode(std::string_view bytes, txflag::v1::Payment* payment,
-                     std::string* location);
+                     std::string* location, Legs* legs);
   // Copies `bytes` to the end of the chunk chain and returns the slot.
   Slot Append(int64_t ts, int64_t seq, std::string_view bytes);
   void ReleaseFront(const Slot& slot);
+  // std::push_heap's "less": the heap's top is the earliest item.
+  static bool HeapOrder(const Item& a, const Item& b);
 
-  std::deque<Slot> fifo_;   // sorted by (ts, seq)
-  std::vector<Item> heap_;  // min-heap by (ts, seq)
+  std::deque<Slot> fifo_;   // sorted by (ts, id, legs, seq)
+  std::vector<Item> heap_;  // min-heap by (ts, id, legs, seq)
   std::deque<Chunk> chunks_;
   uint64_t first_chunk_ = 0;  // number of chunks_.front()
   std::vector<std::unique_ptr<char[]>> spare_chunks_;

@@ -1,6 +1,8 @@
 #include "engine/reorder_buffer.h"
 
+#include <algorithm>
 #include <random>
+#include <tuple>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -49,13 +51,13 @@ TEST(ReorderBuffer, GivesBackEveryFieldOfThePayment) {
   txflag::v1::Payment in = MakePayment(100, 7);
   buffer.Push(in, "file.csv:9", 1);
   int visited = 0;
-  buffer.ForEach(
-      [&](const txflag::v1::Payment& p, std::string_view loc, int64_t seq) {
-        EXPECT_EQ(p.SerializeAsString(), in.SerializeAsString());
-        EXPECT_EQ(loc, "file.csv:9");
-        EXPECT_EQ(seq, 1);
-        ++visited;
-      });
+  buffer.ForEach([&](const txflag::v1::Payment& p, std::string_view loc,
+                     int64_t seq, Legs) {
+    EXPECT_EQ(p.SerializeAsString(), in.SerializeAsString());
+    EXPECT_EQ(loc, "file.csv:9");
+    EXPECT_EQ(seq, 1);
+    ++visited;
+  });
   EXPECT_EQ(visited, 1);
   txflag::v1::Payment out = MakePayment(5, 8);  // stale fields overwritten
   std::string location;
@@ -64,20 +66,51 @@ TEST(ReorderBuffer, GivesBackEveryFieldOfThePayment) {
   EXPECT_EQ(location, "file.csv:9");
 }
 
+TEST(ReorderBuffer, BreaksTimestampTiesByPaymentIdThenLegNotByArrival) {
+  // The same four legs in two arrival orders come out in one order.
+  std::vector<std::string> orders[2];
+  for (int round = 0; round < 2; ++round) {
+    ReorderBuffer buffer;
+    std::vector<std::pair<std::string, Legs>> in = {{"B", Legs::kCredit},
+                                                    {"A", Legs::kBoth},
+                                                    {"B", Legs::kDebit},
+                                                    {"C", Legs::kBoth}};
+    if (round == 1) std::reverse(in.begin(), in.end());
+    int64_t seq = 0;
+    for (const auto& [id, legs] : in) {
+      txflag::v1::Payment payment = MakePayment(100, seq);
+      payment.set_id(id);
+      buffer.Push(payment, id, seq++, legs);
+    }
+    txflag::v1::Payment p;
+    std::string location;
+    Legs legs;
+    while (buffer.PopUntil(100, &p, &location, &legs)) {
+      orders[round].push_back(p.id() + std::to_string(static_cast<int>(legs)));
+    }
+  }
+  EXPECT_EQ(orders[0], (std::vector<std::string>{"A0", "B1", "B2", "C0"}));
+  EXPECT_EQ(orders[1], orders[0]);
+}
+
 TEST(ReorderBuffer, MatchesASortOnRandomInput) {
   std::mt19937 rng(7);
   ReorderBuffer buffer;
-  std::vector<std::pair<int64_t, int64_t>> pushed, popped;
+  // (ts, payment id, seq): the order the buffer promises.
+  std::vector<std::tuple<int64_t, std::string, int64_t>> pushed, popped;
   for (int64_t seq = 0; seq < 5000; ++seq) {
-    // Mostly increasing with jitter, like real feeds.
+    // Mostly increasing with jitter, like real feeds; ids repeat, so some
+    // ties go down to the arrival number.
     int64_t ts = seq / 3 + static_cast<int64_t>(rng() % 50) - 25;
-    pushed.push_back({ts, seq});
-    buffer.Push(MakePayment(ts, seq), std::to_string(seq), seq);
+    txflag::v1::Payment payment = MakePayment(ts, seq);
+    payment.set_id("P" + std::to_string(rng() % 2000));
+    pushed.push_back({ts, payment.id(), seq});
+    buffer.Push(payment, std::to_string(seq), seq);
   }
   txflag::v1::Payment p;
   std::string location;
   while (buffer.PopUntil(INT64_MAX, &p, &location)) {
-    popped.push_back({p.timestamp().seconds(), std::stoll(location)});
+    popped.push_back({p.timestamp().seconds(), p.id(), std::stoll(location)});
   }
   std::sort(pushed.begin(), pushed.end());
   EXPECT_EQ(popped, pushed);

@@ -22,6 +22,13 @@
 
 namespace txflag::engine {
 
+// Which sides of a payment a record asks the engine to process. A file or an
+// input topic gives whole payments (kBoth: the debtor's outgoing leg and the
+// creditor's incoming leg). After Kafka repartitioning (connectors/kafka/
+// stream_runner.h) each message carries one leg, keyed by its account, so
+// each account's legs meet in the one task that owns the account.
+enum class Legs : uint8_t { kBoth = 0, kDebit = 1, kCredit = 2 };
+
 // One record read from a source: a payment, or a record that could not be
 // read as one (kept, with where and why, for the rejects file).
 struct SourceRecord {
@@ -35,6 +42,8 @@ struct SourceRecord {
   // The source's own label for the payment, when it has one (AMLworld's
   // "Is Laundering").
   std::optional<bool> label;
+  // kPayment: the legs to process.
+  Legs legs = Legs::kBoth;
   // Where the record is: "data/payments.csv:123", "payments/3@1234".
   std::string location;
   // kReject: what is wrong, for a person ("amount '-5' is negative").
