@@ -3,6 +3,7 @@
 #include "base/currency.h"
 #include "base/decimal.h"
 #include "base/hash.h"
+#include "base/log.h"
 #include "base/strings.h"
 #include "base/time_util.h"
 #include "gmock/gmock.h"
@@ -94,6 +95,16 @@ TEST(Strings, WithThousandsGroupsDigits) {
   EXPECT_EQ(WithThousands(1234567), "1,234,567");
   EXPECT_EQ(WithThousands(-1000), "-1,000");
   EXPECT_EQ(WithThousands(INT64_MIN), "-9,223,372,036,854,775,808");
+}
+
+
+TEST(Log, FormatsLogfmtQuotingWhatNeedsIt) {
+  EXPECT_EQ(FormatLogEvent(LogLevel::kWarning, "broker_unavailable",
+                           {{"partition", "3"},
+                            {"reason", "all brokers \"down\" = bad"},
+                            {"empty", ""}}),
+            "level=warning event=broker_unavailable partition=3 "
+            "reason=\"all brokers \\\"down\\\" = bad\" empty=\"\"");
 }
 
 }  // namespace

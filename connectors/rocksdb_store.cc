@@ -184,4 +184,13 @@ absl::Status DestroyState(const std::string& dir) {
   return Translate(rocksdb::DestroyDB(dir, options), "destroying", dir);
 }
 
+uint64_t RocksDbStateStore::ApproximateBytes() const {
+  uint64_t live = 0, memtables = 0;
+  if (!db_->GetIntProperty("rocksdb.estimate-live-data-size", &live)) live = 0;
+  if (!db_->GetIntProperty("rocksdb.cur-size-all-mem-tables", &memtables)) {
+    memtables = 0;
+  }
+  return live + memtables;
+}
+
 }  // namespace txflag::connectors

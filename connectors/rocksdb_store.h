@@ -71,6 +71,10 @@ class RocksDbStateStore : public engine::StateStore {
 
   const std::string& dir() const { return dir_; }
 
+  // RocksDB's estimate of the live data plus the memtables, in bytes (0 when
+  // it has none): for a state-size gauge, not an exact count.
+  uint64_t ApproximateBytes() const;
+
  private:
   RocksDbStateStore(std::string dir, std::unique_ptr<rocksdb::DB> db,
                     RocksDbStoreOptions options);

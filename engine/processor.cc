@@ -1,6 +1,7 @@
 #include "engine/processor.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <limits>
 #include <utility>
@@ -400,7 +401,18 @@ absl::Status Processor::ProcessLeg(const txflag::v1::Payment& payment,
     window.Add(std::move(stored));
     state->last_leg_ts = std::max(state->last_leg_ts, leg->ts);
     state->changed_windows |= uint64_t{1} << i;
-    std::optional<rules::Hit> hit = rule.Evaluate(window.legs().back(), window);
+    std::optional<rules::Hit> hit;
+    if (options_.evaluation_sample_every > 0 && options_.on_rule_evaluation &&
+        --evaluations_ <= 0) {
+      evaluations_ = options_.evaluation_sample_every;
+      const auto start = std::chrono::steady_clock::now();
+      hit = rule.Evaluate(window.legs().back(), window);
+      options_.on_rule_evaluation(std::chrono::duration<double>(
+                                      std::chrono::steady_clock::now() - start)
+                                      .count());
+    } else {
+      hit = rule.Evaluate(window.legs().back(), window);
+    }
     if (hit.has_value()) {
       RaiseOrExtend(state->name, state, i, rule, *hit, window.legs().back());
     }

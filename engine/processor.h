@@ -69,6 +69,11 @@ class Processor {
     // whose revisions go to an alert sink, turns it off: the state then only
     // holds open alerts.
     bool keep_alert_history = true;
+    // When > 0 and on_rule_evaluation is set: time one rule evaluation in
+    // every `evaluation_sample_every` and report it in seconds (a metrics
+    // histogram). Sampling keeps the clock reads off the hot path.
+    int evaluation_sample_every = 0;
+    std::function<void(double seconds)> on_rule_evaluation;
 
     absl::Status Validate() const;
   };
@@ -202,6 +207,7 @@ class Processor {
   // Commit).
   absl::Status sink_status_;
   Legs current_legs_ = Legs::kBoth;
+  int64_t evaluations_ = 0;  // counts down to the next timed evaluation
 };
 
 }  // namespace txflag::engine

@@ -13,10 +13,9 @@
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
 #include "base/strings.h"
-#include "connectors/internal/payment_checks.h"
+#include "connectors/kafka/internal/payment_decoding.h"
 #include "connectors/kafka/internal/producer.h"
 #include "connectors/kafka/internal/rdkafka_handles.h"
-#include "google/protobuf/util/json_util.h"
 
 namespace txflag::connectors::kafka {
 
@@ -177,46 +176,13 @@ struct KafkaPartitionSource::Impl {
   void Decode(const rd_kafka_message_t& message,
               engine::SourceRecord* record) const {
     record->label.reset();
+    record->legs = engine::Legs::kBoth;
     record->location = Location(message.offset);
     const char* data = static_cast<const char*>(message.payload);
-    const std::string_view value = data == nullptr
-                                       ? std::string_view()
-                                       : std::string_view(data, message.len);
-    std::string reason;
-    record->payment.Clear();
-    if (value.empty()) {
-      reason = "empty message value (not a txflag.v1.Payment)";
-    } else if (options.encoding == PaymentEncoding::kProtobuf) {
-      if (!record->payment.ParseFromArray(value.data(),
-                                          static_cast<int>(value.size()))) {
-        reason = "not a txflag.v1.Payment in protobuf binary";
-      }
-    } else if (!connectors::internal::IsValidUtf8(value)) {
-      reason = "invalid UTF-8";
-    } else {
-      google::protobuf::util::JsonParseOptions json;
-      json.ignore_unknown_fields = false;
-      auto status = google::protobuf::util::JsonStringToMessage(
-          google::protobuf::StringPiece(value.data(), value.size()),
-          &record->payment, json);
-      if (!status.ok()) {
-        reason = absl::StrCat("not a txflag.v1.Payment in protobuf JSON: ",
-                              Av(std::string_view(status.message().data(),
-                                                  status.message().size())));
-      }
-    }
-    if (reason.empty())
-      reason = connectors::internal::CheckPayment(record->payment);
-    if (reason.empty()) {
-      record->kind = engine::SourceRecord::Kind::kPayment;
-      record->reason.clear();
-      record->raw.clear();
-    } else {
-      record->kind = engine::SourceRecord::Kind::kReject;
-      record->reason = std::move(reason);
-      record->raw.assign(value.data(), value.size());
-      record->payment.Clear();
-    }
+    internal::DecodePaymentMessage(
+        data == nullptr ? std::string_view()
+                        : std::string_view(data, message.len),
+        options.encoding, record);
   }
 };
 

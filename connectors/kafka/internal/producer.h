@@ -77,10 +77,13 @@ class Producer {
   // Queues one message (copied). Waits while the local queue is full.
   // Returns the sticky delivery error if a message already failed; `kind`
   // and `id` ("payment", "p1") name the message in a queueing error.
-  // `headers`, if any, are added to the message in order.
+  // `headers`, if any, are added to the message in order. `partition` < 0
+  // leaves the choice to the partitioner (by key); `timestamp_ms` > 0 sets
+  // the message's CreateTime (0: now).
   absl::Status Produce(std::string_view key, std::string_view value,
                        std::string_view kind, std::string_view id,
-                       const MessageHeaders& headers = {});
+                       const MessageHeaders& headers = {},
+                       int32_t partition = -1, int64_t timestamp_ms = 0);
 
   // As PaymentProducer::Flush.
   absl::Status Flush(int64_t timeout_ms = -1);
