@@ -5,6 +5,7 @@
 //   txflag demo [--out DIR]                        gen + backtest, no setup
 //   txflag broker [--partitions N] [--topics a,b]   Kafka test cluster
 //   txflag produce --brokers B --topic T --input FILE   file -> Kafka
+//   txflag run --brokers B --state-dir DIR [...]     the streaming engine
 //
 // Exit codes: 0 ok; 1 failure (I/O, corrupt state); 2 bad arguments or rule
 // pack; 3 bad input (header, or a bad record under --strict); 4 state dir
@@ -25,6 +26,7 @@
 #include "cli/backtest.h"
 #include "cli/broker_command.h"
 #include "cli/produce_command.h"
+#include "cli/run_command.h"
 #include "connectors/generator/generator.h"
 #include "google/protobuf/util/json_util.h"
 #include "proto/alert.pb.h"
@@ -252,8 +254,120 @@ int main(int argc, char** argv) {
       "--strict", produce.strict,
       "Stop with exit code 3 at the first malformed or invalid row instead of "
       "writing it to the rejects CSV");
+  produce_cmd
+      ->add_option("--rate", produce.rate,
+                   "Send at most this many payments per second (0: as fast "
+                   "as possible)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   produce_cmd->add_flag("!--no-progress", produce.progress,
                         "No progress lines on stderr");
+
+  txflag::cli::RunOptions run;
+  CLI::App* run_cmd = app.add_subcommand(
+      "run",
+      "The streaming engine: consume payments from Kafka, keep state in "
+      "RocksDB, produce alert revisions keyed by alert_id. Runs until "
+      "SIGTERM/SIGINT (clean stop). See docs/streaming.md");
+  run_cmd->set_config("--config", "",
+                      "Config file (INI/TOML: brokers = \"h:9092\", "
+                      "X = [\"linger.ms=20\"]); command-line flags win");
+  run_cmd->add_option("--brokers", run.brokers,
+                      "Bootstrap servers HOST:PORT[,HOST:PORT...] (or -X "
+                      "bootstrap.servers=...)");
+  run_cmd->add_option("--input-topic", run.input_topic, "Payments topic")
+      ->capture_default_str();
+  run_cmd
+      ->add_option("--alerts-topic", run.alerts_topic,
+                   "Alerts topic (make it compacted: keyed by alert_id)")
+      ->capture_default_str();
+  run_cmd
+      ->add_option("--dlq-topic", run.dead_letter_topic,
+                   "Dead-letter topic for records the engine cannot use")
+      ->capture_default_str();
+  run_cmd->add_option("--group", run.group, "Consumer group")
+      ->capture_default_str();
+  run_cmd->add_option("--repartition-topic", run.repartition_topic,
+                      "Internal repartition topic (default GROUP.repartition)");
+  run_cmd->add_option("--changelog-topic", run.changelog_topic,
+                      "Internal state changelog topic, compacted (default "
+                      "GROUP.changelog)");
+  run_cmd
+      ->add_option("--partitions", run.internal_partitions,
+                   "Partitions of the repartition and changelog topics when "
+                   "txflag creates them (0: as many as the input topic)")
+      ->check(CLI::Range(0, 100000))
+      ->capture_default_str();
+  run_cmd
+      ->add_option("--mode", run.mode,
+                   "repartition (scale-out: several processes in one group) "
+                   "or in-process (one process, no internal topics)")
+      ->check(CLI::IsMember({"repartition", "in-process"}))
+      ->capture_default_str();
+  run_cmd
+      ->add_option("--input-format", run.input_format,
+                   "Payment message values: protobuf (binary) or json")
+      ->check(CLI::IsMember({"protobuf", "json"}))
+      ->capture_default_str();
+  run_cmd
+      ->add_option("--alerts-format", run.alerts_format,
+                   "Alert message values: protobuf (binary) or json")
+      ->check(CLI::IsMember({"protobuf", "json"}))
+      ->capture_default_str();
+  run_cmd->add_option("--state-dir", run.state_dir, "RocksDB state directory")
+      ->required();
+  run_cmd->add_flag("--fresh", run.fresh,
+                    "Delete the local state dir first (tasks then restore "
+                    "from the changelog topic)");
+  run_cmd->add_option("--rules", run.rules,
+                      "Rule pack file; default: the built-in default pack");
+  run_cmd
+      ->add_option("--allowed-lateness", run.allowed_lateness_seconds,
+                   "Seconds a payment may arrive behind the newest timestamp "
+                   "seen and still be processed in order")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  run_cmd
+      ->add_option("--commit-interval-ms", run.commit_interval_ms,
+                   "Commit state, alerts and offsets this often")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  run_cmd
+      ->add_option("--max-input-idle-ms", run.max_input_idle_ms,
+                   "Longest wait for a silent input partition before the "
+                   "others' payments go on (event-time alignment)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  run_cmd
+      ->add_option("--max-repartition-lag", run.max_repartition_lag,
+                   "Pause reading input while one of this process's tasks "
+                   "lags more legs than this behind its repartition partition")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  run_cmd->add_option(
+      "--exit-when-idle-ms", run.exit_when_idle_ms,
+      "Treat the input as finished once caught up and idle this long: drain, "
+      "commit and exit 0 (catch-up jobs, tests); default: run until stopped");
+  run_cmd
+      ->add_option("--metrics-port", run.metrics_port,
+                   "Serve /metrics (Prometheus) and /healthz on this port; "
+                   "-1: off, 0: any free port")
+      ->check(CLI::Range(-1, 65535))
+      ->capture_default_str();
+  run_cmd
+      ->add_option("--metrics-address", run.metrics_address,
+                   "Address for --metrics-port (0.0.0.0: all interfaces)")
+      ->capture_default_str();
+  run_cmd
+      ->add_option("--log-level", run.log_level,
+                   "debug, info, warning or error (logs are one logfmt line "
+                   "per event on stderr)")
+      ->check(CLI::IsMember({"debug", "info", "warning", "error"}))
+      ->capture_default_str();
+  run_cmd->add_option(
+      "-X", run.properties,
+      "librdkafka property key=value for every client, repeatable (SASL, "
+      "TLS, tuning: passed through unchanged)");
 
   try {
     app.parse(argc, argv);
@@ -288,6 +402,13 @@ int main(int argc, char** argv) {
     }
     produce.stop = &g_stop;
     auto result = txflag::cli::RunProduce(produce);
+    if (!result.ok()) return Fail(result.status());
+    return 0;
+  }
+
+  if (*run_cmd) {
+    run.stop = &g_stop;
+    auto result = txflag::cli::RunStreamCommand(run);
     if (!result.ok()) return Fail(result.status());
     return 0;
   }

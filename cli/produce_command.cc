@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdio>
 #include <memory>
+#include <thread>
 #include <utility>
 
 #include "absl/strings/cord.h"
@@ -144,6 +145,18 @@ absl::StatusOr<ProduceResult> RunProduce(const ProduceOptions& options) {
       if (!written.ok()) return deliver_and_fail(written, kExitFailure);
       ++result.rejected;
       continue;
+    }
+    if (options.rate > 0) {
+      // Pace: payment n leaves no earlier than start + n / rate.
+      const auto due =
+          start +
+          std::chrono::duration_cast<Clock::duration>(
+              std::chrono::duration<double>(
+                  static_cast<double>(out.stats().sent) / options.rate));
+      if (due > Clock::now()) {
+        out.Poll();
+        std::this_thread::sleep_until(due);
+      }
     }
     absl::Status sent = out.Send(record.payment);
     if (!sent.ok()) {

@@ -34,8 +34,11 @@ struct ProduceOptions {
   bool json = false;            // protobuf JSON values instead of binary
   // librdkafka properties as "key=value" (-X), applied after --brokers.
   std::vector<std::string> properties;
-  std::string rejects = "rejects.csv";      // rejects CSV, truncated first
-  bool strict = false;                      // first bad row is an error
+  std::string rejects = "rejects.csv";  // rejects CSV, truncated first
+  bool strict = false;                  // first bad row is an error
+  // Payments per second to send at most (0: as fast as possible). Streams a
+  // file at a steady rate, as a live feed would (tests, demos, benchmarks).
+  double rate = 0;
   bool progress = true;                     // progress lines on stderr
   bool print_summary = true;                // summary on stdout
   const std::atomic<bool>* stop = nullptr;  // stop early when true

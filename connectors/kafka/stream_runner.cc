@@ -1,0 +1,1453 @@
+#include "connectors/kafka/stream_runner.h"
+
+#include <librdkafka/rdkafka.h>
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <deque>
+#include <limits>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "base/hash.h"
+#include "base/log.h"
+#include "base/status_macros.h"
+#include "base/strings.h"
+#include "connectors/kafka/changelog_store.h"
+#include "connectors/kafka/dead_letter_sink.h"
+#include "connectors/kafka/internal/payment_decoding.h"
+#include "connectors/kafka/internal/producer.h"
+#include "connectors/kafka/internal/rdkafka_handles.h"
+
+namespace txflag::connectors::kafka {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using engine::Legs;
+using engine::SourceRecord;
+
+constexpr std::string_view kTaskCheckpointTag = "kafka-task1:";
+constexpr std::string_view kInputCheckpointTag = "kafka-in1:";
+constexpr int kMetadataTimeoutMs = 10000;
+// Stage 1 pauses an input partition holding this many unemitted records.
+constexpr size_t kMaxQueuedPerInput = 20000;
+// How long a producer flush waits before the runner logs and checks *stop.
+constexpr int64_t kFlushSliceMs = 5000;
+
+int64_t MillisSince(Clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t)
+      .count();
+}
+
+bool ParseInt(std::string_view s, int64_t* out) {
+  if (s.empty()) return false;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
+  return ec == std::errc() && ptr == s.data() + s.size();
+}
+
+std::string_view HeaderValue(const rd_kafka_message_t* message,
+                             const char* name) {
+  rd_kafka_headers_t* headers = nullptr;
+  if (rd_kafka_message_headers(message, &headers) != RD_KAFKA_RESP_ERR_NO_ERROR)
+    return {};
+  const void* value = nullptr;
+  size_t size = 0;
+  if (rd_kafka_header_get_last(headers, name, &value, &size) !=
+          RD_KAFKA_RESP_ERR_NO_ERROR ||
+      value == nullptr) {
+    return {};
+  }
+  return std::string_view(static_cast<const char*>(value), size);
+}
+
+std::string_view Payload(const rd_kafka_message_t* message) {
+  if (message->payload == nullptr) return {};
+  return std::string_view(static_cast<const char*>(message->payload),
+                          message->len);
+}
+
+// The metrics of a run; every pointer is null without a registry.
+struct Metrics {
+  engine::Counter* input_messages = nullptr;
+  engine::Counter* legs_produced = nullptr;
+  engine::Counter* processed = nullptr;
+  engine::Counter* duplicates = nullptr;
+  engine::Counter* dead_letters = nullptr;
+  engine::Counter* revisions = nullptr;
+  engine::Counter* commits = nullptr;
+  engine::Counter* rebalances = nullptr;
+  engine::Gauge* assigned = nullptr;
+  engine::Gauge* active_accounts = nullptr;
+  engine::Gauge* buffered = nullptr;
+  engine::Gauge* state_bytes = nullptr;
+  engine::Histogram* rule_seconds = nullptr;
+  engine::Histogram* alert_latency = nullptr;
+  engine::Histogram* commit_seconds = nullptr;
+  engine::MetricsRegistry* registry = nullptr;
+  // Per rule and per partition series, made on first use.
+  std::map<std::string, engine::Counter*> alerts_by_rule;
+  std::map<std::pair<std::string, int32_t>, engine::Gauge*> lag_gauges;
+
+  absl::Status Init(engine::MetricsRegistry* r) {
+    registry = r;
+    if (r == nullptr) return absl::OkStatus();
+    TXFLAG_ASSIGN_OR_RETURN(
+        input_messages,
+        r->GetCounter("txflag_input_messages_total",
+                      "Messages consumed from the input topic."));
+    TXFLAG_ASSIGN_OR_RETURN(
+        legs_produced,
+        r->GetCounter("txflag_repartition_legs_produced_total",
+                      "Payment legs produced to the repartition topic."));
+    TXFLAG_ASSIGN_OR_RETURN(
+        processed, r->GetCounter("txflag_records_processed_total",
+                                 "Payments (in-process mode) or legs "
+                                 "(repartition mode) given to the engine."));
+    TXFLAG_ASSIGN_OR_RETURN(
+        duplicates,
+        r->GetCounter("txflag_duplicate_legs_skipped_total",
+                      "Repartitioned legs seen before (replayed after a "
+                      "crash) and skipped."));
+    TXFLAG_ASSIGN_OR_RETURN(
+        dead_letters, r->GetCounter("txflag_dead_letters_total",
+                                    "Records sent to the dead-letter topic."));
+    TXFLAG_ASSIGN_OR_RETURN(revisions,
+                            r->GetCounter("txflag_alert_revisions_total",
+                                          "Alert revisions produced."));
+    TXFLAG_ASSIGN_OR_RETURN(
+        commits, r->GetCounter("txflag_commits_total",
+                               "Commits of state, alerts and offsets."));
+    TXFLAG_ASSIGN_OR_RETURN(
+        rebalances, r->GetCounter("txflag_rebalances_total",
+                                  "Partition assignments and revocations."));
+    TXFLAG_ASSIGN_OR_RETURN(
+        assigned, r->GetGauge("txflag_assigned_partitions",
+                              "Partitions assigned to this process."));
+    TXFLAG_ASSIGN_OR_RETURN(
+        active_accounts,
+        r->GetGauge("txflag_active_accounts",
+                    "Accounts with state in memory, over all tasks."));
+    TXFLAG_ASSIGN_OR_RETURN(
+        buffered, r->GetGauge("txflag_reorder_buffered",
+                              "Records waiting for the event-time watermark."));
+    TXFLAG_ASSIGN_OR_RETURN(
+        state_bytes,
+        r->GetGauge("txflag_state_bytes",
+                    "Approximate bytes of state in the local store."));
+    TXFLAG_ASSIGN_OR_RETURN(
+        rule_seconds,
+        r->GetHistogram("txflag_rule_evaluation_seconds",
+                        "Time to evaluate one rule on one leg (sampled 1 in "
+                        "64 evaluations).",
+                        engine::RuleEvaluationBucketsSeconds()));
+    TXFLAG_ASSIGN_OR_RETURN(
+        alert_latency,
+        r->GetHistogram(
+            "txflag_alert_latency_seconds",
+            "From the Kafka timestamp of the payment that raised a revision "
+            "(when it was produced to the input topic) to the revision being "
+            "handed to the alert producer.",
+            engine::EndToEndBucketsSeconds()));
+    TXFLAG_ASSIGN_OR_RETURN(
+        commit_seconds,
+        r->GetHistogram("txflag_commit_seconds",
+                        "Duration of a commit (producer flushes, state and "
+                        "offsets).",
+                        engine::EndToEndBucketsSeconds()));
+    return absl::OkStatus();
+  }
+
+  void CountAlert(const std::string& rule) {
+    if (registry == nullptr) return;
+    auto it = alerts_by_rule.find(rule);
+    if (it == alerts_by_rule.end()) {
+      auto counter =
+          registry->GetCounter("txflag_alerts_total",
+                               "New alerts raised, by rule.", {{"rule", rule}});
+      if (!counter.ok()) return;
+      it = alerts_by_rule.emplace(rule, *counter).first;
+    }
+    it->second->Increment();
+  }
+
+  void SetLag(const std::string& topic, int32_t partition, double lag) {
+    if (registry == nullptr) return;
+    auto key = std::make_pair(topic, partition);
+    auto it = lag_gauges.find(key);
+    if (it == lag_gauges.end()) {
+      auto gauge = registry->GetGauge(
+          "txflag_consumer_lag",
+          "Messages between this process's position and the partition's "
+          "high watermark.",
+          {{"topic", topic}, {"partition", absl::StrCat(partition)}});
+      if (!gauge.ok()) return;
+      it = lag_gauges.emplace(key, *gauge).first;
+    }
+    it->second->Set(lag);
+  }
+};
+
+template <typename T>
+void Inc(T* metric, uint64_t n = 1) {
+  if (metric != nullptr) metric->Increment(n);
+}
+
+// Wraps the Kafka alert sink: counts, metrics, the on_alert hook.
+class MeteredAlertSink : public engine::AlertSink {
+ public:
+  MeteredAlertSink(engine::AlertSink* inner, Metrics* metrics,
+                   StreamRunSummary* summary,
+                   std::function<void(const txflag::v1::Alert&)> on_alert)
+      : inner_(inner),
+        metrics_(metrics),
+        summary_(summary),
+        on_alert_(std::move(on_alert)) {}
+
+  // Kafka timestamp (ms) of the record being processed, for latency.
+  void set_current_timestamp_ms(int64_t ms) { current_ms_ = ms; }
+
+  absl::Status Emit(const txflag::v1::Alert& alert) override {
+    TXFLAG_RETURN_IF_ERROR(inner_->Emit(alert));
+    ++summary_->alert_revisions;
+    Inc(metrics_->revisions);
+    if (alert.revision() == 1) {
+      ++summary_->alerts_raised;
+      metrics_->CountAlert(alert.rules_size() > 0 ? alert.rules(0) : "");
+    }
+    if (metrics_->alert_latency != nullptr && current_ms_ > 0) {
+      const int64_t now_ms =
+          std::chrono::duration_cast<std::chrono::milliseconds>(
+              std::chrono::system_clock::now().time_since_epoch())
+              .count();
+      metrics_->alert_latency->Observe(
+          std::max<int64_t>(0, now_ms - current_ms_) / 1000.0);
+    }
+    if (on_alert_) on_alert_(alert);
+    return absl::OkStatus();
+  }
+  absl::Status Flush() override { return inner_->Flush(); }
+
+ private:
+  engine::AlertSink* inner_;
+  Metrics* metrics_;
+  StreamRunSummary* summary_;
+  std::function<void(const txflag::v1::Alert&)> on_alert_;
+  int64_t current_ms_ = 0;
+};
+
+// Wraps the dead-letter sink: counts, and logs the location (never the raw
+// record or the reason, which may hold account numbers).
+class MeteredRejectSink : public engine::RejectSink {
+ public:
+  MeteredRejectSink(KafkaDeadLetterSink* inner, Metrics* metrics,
+                    StreamRunSummary* summary)
+      : inner_(inner), metrics_(metrics), summary_(summary) {}
+  absl::Status Write(std::string_view location, std::string_view reason,
+                     std::string_view raw) override {
+    TXFLAG_RETURN_IF_ERROR(inner_->Write(location, reason, raw));
+    ++summary_->dead_letters;
+    Inc(metrics_->dead_letters);
+    // The reason's first words ("late:", "no exchange rate", "not a ...")
+    // carry no account data; cut at the first ':' or quote to be sure.
+    std::string_view kind = reason.substr(0, reason.find_first_of(":'\""));
+    LogEvent(LogLevel::kInfo, "dead_letter",
+             {{"location", std::string(location)},
+              {"kind", std::string(kind.substr(0, 60))}});
+    return absl::OkStatus();
+  }
+  absl::StatusOr<std::string> Flush() override { return inner_->Flush(); }
+  // Tasks share one sink; its count is not per task, so nothing to rewind
+  // (dead letters are at-least-once, see dead_letter_sink.h).
+  absl::Status Restore(std::string_view) override { return absl::OkStatus(); }
+
+ private:
+  KafkaDeadLetterSink* inner_;
+  Metrics* metrics_;
+  StreamRunSummary* summary_;
+};
+
+// A record read from an input partition, waiting for stage 1 to emit it in
+// event-time order.
+struct Pending {
+  SourceRecord record;
+  int64_t offset = 0;
+  int64_t timestamp_ms = 0;  // Kafka message timestamp
+  int64_t event_ts = 0;      // payment timestamp; min() for rejects
+};
+
+struct InputPartition {
+  int32_t partition = 0;
+  std::deque<Pending> queue;
+  bool caught_up = false;     // end of partition reached, nothing since
+  int64_t emitted_next = -1;  // offset after the last emitted record
+  int64_t next = -1;          // offset after the last record read
+  Clock::time_point empty_since = Clock::now();
+  bool paused = false;
+};
+
+// One engine task: a repartition partition (or, in-process, everything).
+struct Task {
+  int32_t partition = -1;  // -1: the in-process task
+  std::unique_ptr<ChangelogStore> changelog;
+  std::unique_ptr<engine::Processor> processor;
+  int64_t next_offset = -1;  // repartition offset to read next
+  // Per source (input) partition: the last leg taken, offset * 2 + leg.
+  std::map<int32_t, int64_t> last_seq;
+  bool caught_up = false;
+  int64_t processed = 0;
+  // Legs this process produced to / read from the partition since the task
+  // opened (for backpressure).
+  int64_t produced_here = 0;
+  int64_t consumed_here = 0;
+};
+
+}  // namespace
+
+int32_t RepartitionOf(std::string_view account, int32_t partitions) {
+  return static_cast<int32_t>(Fnv1a64(account) %
+                              static_cast<uint64_t>(std::max(partitions, 1)));
+}
+
+absl::Status StreamRunnerOptions::Validate() const {
+  if (internal::FindProperty(properties, "bootstrap.servers").empty() &&
+      internal::FindProperty(properties, "metadata.broker.list").empty()) {
+    return absl::InvalidArgumentError(
+        "no Kafka brokers given (--brokers or -X bootstrap.servers=...)");
+  }
+  for (const auto& [name, value] :
+       {std::pair<const char*, const std::string*>{"input topic", &input_topic},
+        {"alerts topic", &alerts_topic},
+        {"dead-letter topic", &dead_letter_topic},
+        {"group", &group}}) {
+    if (value->empty()) {
+      return absl::InvalidArgumentError(absl::StrCat("no ", name, " given"));
+    }
+  }
+  if (pack == nullptr || store == nullptr || stop == nullptr) {
+    return absl::InvalidArgumentError(
+        "stream runner: pack, store and stop are required");
+  }
+  if (allowed_lateness_seconds < 0) {
+    return absl::InvalidArgumentError("allowed lateness must be >= 0");
+  }
+  if (commit_interval_ms <= 0) {
+    return absl::InvalidArgumentError("commit interval must be positive");
+  }
+  if (max_input_idle_ms < 0 || max_repartition_lag <= 0) {
+    return absl::InvalidArgumentError(
+        "max input idle must be >= 0 and max repartition lag positive");
+  }
+  if (internal_partitions < 0) {
+    return absl::InvalidArgumentError("internal partitions must be >= 0");
+  }
+  return absl::OkStatus();
+}
+
+namespace {
+
+class Runner {
+ public:
+  Runner(const StreamRunnerOptions& options, StreamRunSummary* summary)
+      : o_(options), summary_(summary) {
+    if (o_.repartition_topic.empty()) {
+      o_.repartition_topic = o_.group + ".repartition";
+    }
+    if (o_.changelog_topic.empty())
+      o_.changelog_topic = o_.group + ".changelog";
+    bootstrap_ =
+        std::string(internal::FindProperty(o_.properties, "bootstrap.servers"));
+  }
+
+  ~Runner() {
+    if (consumer_ != nullptr && !closed_) Close();
+  }
+
+  absl::Status Run();
+
+ private:
+  bool repartition() const { return o_.mode == StreamMode::kRepartition; }
+  bool stopping() const { return o_.stop->load(); }
+
+  KafkaProperties ProducerProperties() const {
+    KafkaProperties p = {{"message.timeout.ms", "0"}};
+    p.insert(p.end(), o_.properties.begin(), o_.properties.end());
+    return p;
+  }
+  void OnClientError(std::string_view who, const absl::Status& status);
+
+  absl::Status Setup();
+  absl::Status CreateConsumer();
+  absl::StatusOr<int32_t> PartitionCount(const std::string& topic);
+  absl::Status EnsureTopic(const std::string& topic, int32_t partitions,
+                           bool compacted);
+  absl::Status StartInProcess();
+
+  static void OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
+                          rd_kafka_topic_partition_list_t* partitions,
+                          void* opaque);
+  static void OnError(rd_kafka_t* rk, int err, const char* reason,
+                      void* opaque);
+  absl::Status Assign(rd_kafka_topic_partition_list_t* partitions);
+  absl::Status Revoke();
+  absl::StatusOr<std::unique_ptr<Task>> OpenTask(int32_t partition);
+
+  absl::Status OnMessage(const rd_kafka_message_t* message);
+  absl::Status OnInputMessage(const rd_kafka_message_t* message);
+  absl::Status OnRepartitionMessage(const rd_kafka_message_t* message);
+  absl::Status EmitReady(bool force);
+  // Whether an input partition with nothing queued may still bring a
+  // payment earlier than the others' (so stage 1 must wait for it).
+  bool MayBringEarlier(const InputPartition& input) const;
+  absl::Status Emit(InputPartition* input, Pending* pending);
+  absl::Status ProcessInTask(Task* task, SourceRecord* record,
+                             int64_t timestamp_ms);
+
+  absl::Status Commit();
+  absl::Status FlushWaiting(std::string_view what,
+                            const std::function<absl::Status()>& flush);
+  std::string TaskCheckpoint(const Task& task) const;
+  absl::Status RestoreTaskCheckpoint(Task* task);
+  std::string InProcessCheckpoint() const;
+  void Backpressure();
+  void UpdateGauges();
+  bool Idle() const;
+  absl::Status Finish(bool drain);
+  void Close();
+
+  StreamRunnerOptions o_;
+  StreamRunSummary* summary_;
+  std::string bootstrap_;
+  Metrics metrics_;
+  internal::HandlePtr consumer_;
+  bool closed_ = false;
+  std::unique_ptr<internal::Producer> repartition_producer_;
+  std::unique_ptr<KafkaAlertSink> kafka_alerts_;
+  std::unique_ptr<KafkaDeadLetterSink> kafka_dlq_;
+  std::unique_ptr<MeteredAlertSink> alerts_;
+  std::unique_ptr<MeteredRejectSink> rejects_;
+  int32_t input_partitions_ = 0;
+  int32_t internal_partitions_ = 0;
+  std::map<int32_t, InputPartition> inputs_;
+  std::map<int32_t, std::unique_ptr<Task>> tasks_;
+  // The first error of a rebalance callback (returned by the main loop).
+  absl::Status callback_status_;
+  bool assigned_once_ = false;
+  // auto.offset.reset=latest/end: a new group starts input at the end.
+  bool start_at_end_ = false;
+  bool input_paused_for_lag_ = false;
+  bool outage_ = false;
+  Clock::time_point last_message_ = Clock::now();
+  Clock::time_point last_commit_ = Clock::now();
+  int64_t rule_evaluations_ = 0;
+  std::string scratch_;
+};
+
+void Runner::OnClientError(std::string_view who, const absl::Status& status) {
+  if (status.code() == absl::StatusCode::kUnavailable) {
+    if (outage_) return;
+    outage_ = true;
+    LogEvent(LogLevel::kWarning, "brokers_unavailable",
+             {{"client", std::string(who)},
+              {"brokers", bootstrap_},
+              {"detail", std::string(status.message())},
+              {"action", "waiting and retrying with backoff"}});
+    return;
+  }
+  LogEvent(LogLevel::kWarning, "kafka_client_error",
+           {{"client", std::string(who)},
+            {"detail", std::string(status.message())}});
+}
+
+void Runner::OnError(rd_kafka_t* rk, int err, const char* reason,
+                     void* opaque) {
+  auto* self = static_cast<Runner*>(opaque);
+  if (err == RD_KAFKA_RESP_ERR__FATAL) {
+    char buf[512];
+    rd_kafka_resp_err_t cause = rd_kafka_fatal_error(rk, buf, sizeof(buf));
+    if (self->callback_status_.ok()) {
+      self->callback_status_ = absl::UnavailableError(absl::StrCat(
+          "Kafka consumer: fatal error ", rd_kafka_err2name(cause), ": ", buf));
+    }
+    return;
+  }
+  self->OnClientError(
+      "consumer",
+      internal::KafkaStatus(static_cast<rd_kafka_resp_err_t>(err), reason));
+}
+
+absl::Status Runner::CreateConsumer() {
+  TXFLAG_ASSIGN_OR_RETURN(internal::ConfPtr conf,
+                          internal::NewConf({
+                              {"client.id", "txflag-run"},
+                              {"group.id", o_.group},
+                              {"enable.auto.commit", "false"},
+                              {"enable.auto.offset.store", "false"},
+                              {"enable.partition.eof", "true"},
+                              {"log_level", "2"},
+                          }));
+  for (const auto& [key, value] : o_.properties) {
+    TXFLAG_RETURN_IF_ERROR(internal::SetConf(conf.get(), key, value));
+  }
+  // Every partition is positioned explicitly (stored task offsets, the
+  // group's committed input offsets, or the start chosen by the user's
+  // auto.offset.reset, see start_at_end_). An offset the brokers no longer
+  // have is then a loss to report, never a silent jump.
+  TXFLAG_RETURN_IF_ERROR(
+      internal::SetConf(conf.get(), "auto.offset.reset", "error"));
+  rd_kafka_conf_set_error_cb(conf.get(), &Runner::OnError);
+  if (repartition()) {
+    rd_kafka_conf_set_rebalance_cb(conf.get(), &Runner::OnRebalance);
+  }
+  rd_kafka_conf_set_opaque(conf.get(), this);
+  TXFLAG_ASSIGN_OR_RETURN(
+      consumer_, internal::NewHandle(RD_KAFKA_CONSUMER, std::move(conf)));
+  return internal::KafkaStatus(rd_kafka_poll_set_consumer(consumer_.get()),
+                               "poll_set_consumer");
+}
+
+absl::StatusOr<int32_t> Runner::PartitionCount(const std::string& topic) {
+  rd_kafka_topic_t* rkt =
+      rd_kafka_topic_new(consumer_.get(), topic.c_str(), nullptr);
+  const rd_kafka_metadata_t* md = nullptr;
+  rd_kafka_resp_err_t err =
+      rd_kafka_metadata(consumer_.get(), 0, rkt, &md, kMetadataTimeoutMs);
+  rd_kafka_topic_destroy(rkt);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return internal::KafkaStatus(
+        err, absl::StrCat("metadata of topic '", topic, "' (brokers ",
+                          bootstrap_, ")"));
+  }
+  int32_t count = 0;
+  rd_kafka_resp_err_t topic_err = RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
+  if (md->topic_cnt == 1) {
+    topic_err = md->topics[0].err;
+    count = md->topics[0].partition_cnt;
+  }
+  rd_kafka_metadata_destroy(md);
+  if (topic_err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
+      (topic_err == RD_KAFKA_RESP_ERR_NO_ERROR && count == 0)) {
+    return absl::NotFoundError(absl::StrCat(
+        "topic '", topic, "' does not exist (brokers ", bootstrap_, ")"));
+  }
+  if (topic_err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return internal::KafkaStatus(
+        topic_err, absl::StrCat("metadata of topic '", topic, "'"));
+  }
+  return count;
+}
+
+absl::Status Runner::EnsureTopic(const std::string& topic, int32_t partitions,
+                                 bool compacted) {
+  absl::StatusOr<int32_t> count = PartitionCount(topic);
+  if (count.ok()) {
+    if (*count != partitions) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "topic '", topic, "' has ", *count, " partitions but ", partitions,
+          " are needed (the repartition and changelog topics must have the "
+          "same count): recreate it, or use another --group"));
+    }
+    return absl::OkStatus();
+  }
+  if (count.status().code() != absl::StatusCode::kNotFound) {
+    return count.status();
+  }
+  // Create it through the Admin API.
+  internal::ErrorPtr error;
+  char errstr[512];
+  rd_kafka_NewTopic_t* new_topic = rd_kafka_NewTopic_new(
+      topic.c_str(), partitions, -1, errstr, sizeof(errstr));
+  if (new_topic == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("creating topic '", topic, "': ", errstr));
+  }
+  if (compacted) {
+    rd_kafka_NewTopic_set_config(new_topic, "cleanup.policy", "compact");
+  }
+  rd_kafka_queue_t* queue = rd_kafka_queue_new(consumer_.get());
+  rd_kafka_CreateTopics(consumer_.get(), &new_topic, 1, nullptr, queue);
+  rd_kafka_event_t* event = rd_kafka_queue_poll(queue, kMetadataTimeoutMs);
+  absl::Status status = absl::DeadlineExceededError("no answer");
+  if (event != nullptr) {
+    status = internal::KafkaStatus(rd_kafka_event_error(event), "CreateTopics");
+    if (status.ok()) {
+      const rd_kafka_CreateTopics_result_t* result =
+          rd_kafka_event_CreateTopics_result(event);
+      size_t n = 0;
+      const rd_kafka_topic_result_t** results =
+          rd_kafka_CreateTopics_result_topics(result, &n);
+      for (size_t i = 0; i < n; ++i) {
+        rd_kafka_resp_err_t err = rd_kafka_topic_result_error(results[i]);
+        if (err != RD_KAFKA_RESP_ERR_NO_ERROR &&
+            err != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
+          status = internal::KafkaStatus(err, "CreateTopics");
+        }
+      }
+    }
+    rd_kafka_event_destroy(event);
+  }
+  rd_kafka_queue_destroy(queue);
+  rd_kafka_NewTopic_destroy(new_topic);
+  if (!status.ok()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "topic '", topic, "' does not exist and could not be created (",
+        status.message(), "): create it with ", partitions, " partitions",
+        compacted ? " and cleanup.policy=compact" : ""));
+  }
+  LogEvent(LogLevel::kInfo, "topic_created",
+           {{"topic", topic},
+            {"partitions", absl::StrCat(partitions)},
+            {"compacted", compacted ? "true" : "false"}});
+  // Wait until the metadata shows it.
+  for (int i = 0; i < 50; ++i) {
+    if (PartitionCount(topic).ok()) return absl::OkStatus();
+    rd_kafka_poll(consumer_.get(), 100);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Runner::Setup() {
+  TXFLAG_RETURN_IF_ERROR(metrics_.Init(o_.metrics));
+  const std::string_view reset =
+      internal::FindProperty(o_.properties, "auto.offset.reset");
+  start_at_end_ = reset == "latest" || reset == "end" || reset == "largest";
+  TXFLAG_RETURN_IF_ERROR(CreateConsumer());
+  TXFLAG_ASSIGN_OR_RETURN(input_partitions_, PartitionCount(o_.input_topic));
+
+  KafkaAlertSinkOptions alert_options;
+  alert_options.properties = ProducerProperties();
+  alert_options.topic = o_.alerts_topic;
+  alert_options.encoding = o_.alert_encoding;
+  alert_options.flush_timeout_ms = kFlushSliceMs;
+  alert_options.on_client_error = [this](const absl::Status& s) {
+    OnClientError("alert producer", s);
+  };
+  TXFLAG_ASSIGN_OR_RETURN(kafka_alerts_, KafkaAlertSink::Create(alert_options));
+  KafkaDeadLetterSinkOptions dlq_options;
+  dlq_options.properties = ProducerProperties();
+  dlq_options.topic = o_.dead_letter_topic;
+  dlq_options.flush_timeout_ms = kFlushSliceMs;
+  dlq_options.on_client_error = [this](const absl::Status& s) {
+    OnClientError("dead-letter producer", s);
+  };
+  TXFLAG_ASSIGN_OR_RETURN(kafka_dlq_, KafkaDeadLetterSink::Create(dlq_options));
+  alerts_ = std::make_unique<MeteredAlertSink>(kafka_alerts_.get(), &metrics_,
+                                               summary_, o_.on_alert);
+  rejects_ = std::make_unique<MeteredRejectSink>(kafka_dlq_.get(), &metrics_,
+                                                 summary_);
+
+  if (!repartition()) return StartInProcess();
+
+  internal_partitions_ =
+      o_.internal_partitions > 0 ? o_.internal_partitions : input_partitions_;
+  absl::StatusOr<int32_t> existing = PartitionCount(o_.repartition_topic);
+  if (existing.ok()) internal_partitions_ = *existing;
+  TXFLAG_RETURN_IF_ERROR(
+      EnsureTopic(o_.repartition_topic, internal_partitions_, false));
+  TXFLAG_RETURN_IF_ERROR(
+      EnsureTopic(o_.changelog_topic, internal_partitions_, true));
+
+  internal::ProducerConfig config;
+  config.properties = ProducerProperties();
+  config.topic = o_.repartition_topic;
+  config.client_id = "txflag-repartition";
+  config.role = "repartition producer";
+  config.on_client_error = [this](const absl::Status& s) {
+    OnClientError("repartition producer", s);
+  };
+  TXFLAG_ASSIGN_OR_RETURN(repartition_producer_,
+                          internal::Producer::Create(config));
+
+  internal::TopicPartitionListPtr topics(rd_kafka_topic_partition_list_new(2));
+  rd_kafka_topic_partition_list_add(topics.get(), o_.input_topic.c_str(),
+                                    RD_KAFKA_PARTITION_UA);
+  rd_kafka_topic_partition_list_add(topics.get(), o_.repartition_topic.c_str(),
+                                    RD_KAFKA_PARTITION_UA);
+  TXFLAG_RETURN_IF_ERROR(
+      internal::KafkaStatus(rd_kafka_subscribe(consumer_.get(), topics.get()),
+                            absl::StrCat("subscribing to ", o_.input_topic,
+                                         " and ", o_.repartition_topic)));
+  LogEvent(LogLevel::kInfo, "started",
+           {{"mode", "repartition"},
+            {"group", o_.group},
+            {"input_topic", o_.input_topic},
+            {"input_partitions", absl::StrCat(input_partitions_)},
+            {"repartition_topic", o_.repartition_topic},
+            {"changelog_topic", o_.changelog_topic},
+            {"internal_partitions", absl::StrCat(internal_partitions_)},
+            {"rule_pack", absl::StrCat(o_.pack->stamp.name(), " ",
+                                       o_.pack->stamp.version())}});
+  return absl::OkStatus();
+}
+
+absl::Status Runner::StartInProcess() {
+  TXFLAG_ASSIGN_OR_RETURN(std::unique_ptr<Task> task, OpenTask(-1));
+  // The checkpoint holds every input partition's next offset.
+  std::map<int32_t, int64_t> offsets;
+  const std::string& checkpoint = task->processor->source_checkpoint();
+  if (!checkpoint.empty()) {
+    std::string_view rest = checkpoint;
+    const std::string prefix =
+        absl::StrCat(Av(kInputCheckpointTag), o_.input_topic, "|");
+    if (rest.substr(0, prefix.size()) != prefix) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("the state dir holds state of another input ('",
+                       Av(checkpoint), "'), not topic '", o_.input_topic,
+                       "' in in-process mode: use another --state-dir"));
+    }
+    rest.remove_prefix(prefix.size());
+    for (absl::string_view piece : absl::StrSplit(Av(rest), ',')) {
+      const std::string_view part = Sv(piece);
+      if (part.empty()) continue;
+      const size_t at = part.find('@');
+      int64_t p = 0, offset = 0;
+      if (at == std::string_view::npos || !ParseInt(part.substr(0, at), &p) ||
+          !ParseInt(part.substr(at + 1), &offset)) {
+        return absl::DataLossError(
+            absl::StrCat("unreadable input checkpoint '", Av(checkpoint), "'"));
+      }
+      offsets[static_cast<int32_t>(p)] = offset;
+    }
+  }
+  internal::TopicPartitionListPtr list(
+      rd_kafka_topic_partition_list_new(input_partitions_));
+  for (int32_t p = 0; p < input_partitions_; ++p) {
+    InputPartition& input = inputs_[p];
+    input.partition = p;
+    int64_t low = 0, high = 0;
+    TXFLAG_RETURN_IF_ERROR(internal::KafkaStatus(
+        rd_kafka_query_watermark_offsets(consumer_.get(),
+                                         o_.input_topic.c_str(), p, &low, &high,
+                                         kMetadataTimeoutMs),
+        absl::StrCat("watermarks of ", o_.input_topic, "/", p)));
+    auto it = offsets.find(p);
+    const int64_t offset = it != offsets.end() ? it->second
+                           : start_at_end_     ? high
+                                               : low;
+    if (it != offsets.end()) input.emitted_next = it->second;
+    input.next = offset;
+    rd_kafka_topic_partition_list_add(list.get(), o_.input_topic.c_str(), p)
+        ->offset = offset;
+  }
+  tasks_[-1] = std::move(task);
+  TXFLAG_RETURN_IF_ERROR(internal::KafkaStatus(
+      rd_kafka_assign(consumer_.get(), list.get()), "assigning input"));
+  assigned_once_ = true;
+  if (metrics_.assigned != nullptr) metrics_.assigned->Set(input_partitions_);
+  if (o_.ready != nullptr) o_.ready->store(true);
+  LogEvent(LogLevel::kInfo, "started",
+           {{"mode", "in-process"},
+            {"input_topic", o_.input_topic},
+            {"input_partitions", absl::StrCat(input_partitions_)},
+            {"resumed", checkpoint.empty() ? "false" : "true"},
+            {"rule_pack", absl::StrCat(o_.pack->stamp.name(), " ",
+                                       o_.pack->stamp.version())}});
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<Task>> Runner::OpenTask(int32_t partition) {
+  auto task = std::make_unique<Task>();
+  task->partition = partition;
+  engine::Processor::Options options;
+  options.allowed_lateness_seconds = o_.allowed_lateness_seconds;
+  options.keep_alert_history = false;
+  options.state_prefix =
+      partition < 0 ? std::string("all/") : absl::StrCat("p", partition, "/");
+  if (metrics_.rule_seconds != nullptr) {
+    engine::Histogram* histogram = metrics_.rule_seconds;
+    options.evaluation_sample_every = 64;
+    options.on_rule_evaluation = [histogram](double seconds) {
+      histogram->Observe(seconds);
+    };
+  }
+  engine::StateStore* store = o_.store;
+  if (partition >= 0) {
+    ChangelogStoreOptions changelog;
+    changelog.properties = ProducerProperties();
+    changelog.topic = o_.changelog_topic;
+    changelog.partition = partition;
+    changelog.local_prefix = options.state_prefix;
+    changelog.on_client_error = [this](const absl::Status& s) {
+      OnClientError("changelog", s);
+    };
+    TXFLAG_ASSIGN_OR_RETURN(task->changelog,
+                            ChangelogStore::Create(changelog, o_.store));
+    ChangelogStore::RestoreStats stats;
+    TXFLAG_RETURN_IF_ERROR(task->changelog->Restore(&stats));
+    if (!stats.fast_path) {
+      LogEvent(LogLevel::kInfo, "state_restored",
+               {{"partition", absl::StrCat(partition)},
+                {"changelog_messages", absl::StrCat(stats.messages_read)},
+                {"keys", absl::StrCat(stats.keys_restored)},
+                {"incomplete_ops_discarded",
+                 absl::StrCat(stats.incomplete_ops_discarded)},
+                {"seconds", absl::StrCat(stats.seconds)}});
+    }
+    store = task->changelog.get();
+  }
+  TXFLAG_ASSIGN_OR_RETURN(
+      task->processor, engine::Processor::Open(o_.pack, options, store,
+                                               rejects_.get(), alerts_.get()));
+  if (partition >= 0) TXFLAG_RETURN_IF_ERROR(RestoreTaskCheckpoint(task.get()));
+  return task;
+}
+
+std::string Runner::TaskCheckpoint(const Task& task) const {
+  std::string out =
+      absl::StrCat(Av(kTaskCheckpointTag), o_.repartition_topic, "/",
+                   task.partition, "@", task.next_offset, "|");
+  bool first = true;
+  for (const auto& [p, seq] : task.last_seq) {
+    absl::StrAppend(&out, first ? "" : ",", p, ":", seq);
+    first = false;
+  }
+  return out;
+}
+
+absl::Status Runner::RestoreTaskCheckpoint(Task* task) {
+  const std::string& checkpoint = task->processor->source_checkpoint();
+  task->next_offset = -1;
+  task->last_seq.clear();
+  if (checkpoint.empty()) return absl::OkStatus();
+  const std::string prefix = absl::StrCat(
+      Av(kTaskCheckpointTag), o_.repartition_topic, "/", task->partition, "@");
+  auto bad = [&] {
+    return absl::DataLossError(
+        absl::StrCat("task checkpoint '", Av(checkpoint), "' is not for ",
+                     o_.repartition_topic, "/", task->partition,
+                     " or is unreadable: use another --group or a "
+                     "fresh --state-dir"));
+  };
+  std::string_view rest = checkpoint;
+  if (rest.substr(0, prefix.size()) != prefix) return bad();
+  rest.remove_prefix(prefix.size());
+  const size_t bar = rest.find('|');
+  if (bar == std::string_view::npos ||
+      !ParseInt(rest.substr(0, bar), &task->next_offset)) {
+    return bad();
+  }
+  rest.remove_prefix(bar + 1);
+  for (absl::string_view piece : absl::StrSplit(Av(rest), ',')) {
+    const std::string_view part = Sv(piece);
+    if (part.empty()) continue;
+    const size_t colon = part.find(':');
+    int64_t p = 0, seq = 0;
+    if (colon == std::string_view::npos ||
+        !ParseInt(part.substr(0, colon), &p) ||
+        !ParseInt(part.substr(colon + 1), &seq)) {
+      return bad();
+    }
+    task->last_seq[static_cast<int32_t>(p)] = seq;
+  }
+  return absl::OkStatus();
+}
+
+std::string Runner::InProcessCheckpoint() const {
+  std::string out = absl::StrCat(Av(kInputCheckpointTag), o_.input_topic, "|");
+  bool first = true;
+  for (const auto& [p, input] : inputs_) {
+    if (input.emitted_next < 0) continue;
+    absl::StrAppend(&out, first ? "" : ",", p, "@", input.emitted_next);
+    first = false;
+  }
+  return out;
+}
+
+void Runner::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
+                         rd_kafka_topic_partition_list_t* partitions,
+                         void* opaque) {
+  auto* self = static_cast<Runner*>(opaque);
+  absl::Status status;
+  if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    status = self->Assign(partitions);
+    if (!status.ok()) {
+      // Take nothing: the main loop returns the error and the process exits;
+      // the group moves the partitions to another member.
+      rd_kafka_assign(rk, nullptr);
+    }
+  } else {
+    status = self->Revoke();
+    rd_kafka_assign(rk, nullptr);
+  }
+  if (!status.ok() && self->callback_status_.ok()) {
+    self->callback_status_ = std::move(status);
+  }
+}
+
+absl::Status Runner::Assign(rd_kafka_topic_partition_list_t* partitions) {
+  Inc(metrics_.rebalances);
+  ++summary_->rebalances;
+  const auto start = Clock::now();
+  std::vector<std::string> inputs, tasks;
+  // Input partitions start at the group's committed offsets. Read them (and
+  // the watermarks) now, so stage 1 knows from the start which partitions
+  // have payments it has not fetched yet and must wait for.
+  internal::TopicPartitionListPtr committed(
+      rd_kafka_topic_partition_list_new(partitions->cnt));
+  for (int i = 0; i < partitions->cnt; ++i) {
+    const rd_kafka_topic_partition_t& tp = partitions->elems[i];
+    if (o_.input_topic == tp.topic) {
+      rd_kafka_topic_partition_list_add(committed.get(), tp.topic,
+                                        tp.partition);
+    }
+  }
+  if (committed->cnt > 0) {
+    TXFLAG_RETURN_IF_ERROR(internal::KafkaStatus(
+        rd_kafka_committed(consumer_.get(), committed.get(),
+                           kMetadataTimeoutMs),
+        absl::StrCat("reading the committed offsets of group '", o_.group,
+                     "'")));
+  }
+  for (int i = 0; i < partitions->cnt; ++i) {
+    rd_kafka_topic_partition_t& tp = partitions->elems[i];
+    if (o_.input_topic == tp.topic) {
+      InputPartition& input = inputs_[tp.partition];
+      input.partition = tp.partition;
+      input.empty_since = Clock::now();
+      const rd_kafka_topic_partition_t* c = rd_kafka_topic_partition_list_find(
+          committed.get(), tp.topic, tp.partition);
+      int64_t low = 0, high = 0;
+      TXFLAG_RETURN_IF_ERROR(internal::KafkaStatus(
+          rd_kafka_query_watermark_offsets(consumer_.get(), tp.topic,
+                                           tp.partition, &low, &high,
+                                           kMetadataTimeoutMs),
+          absl::StrCat("watermarks of ", tp.topic, "/", tp.partition)));
+      if (c != nullptr && c->offset >= 0) {
+        tp.offset = c->offset;
+      } else {
+        tp.offset = start_at_end_ ? high : low;
+      }
+      input.next = tp.offset;
+      inputs.push_back(absl::StrCat(tp.partition));
+    } else if (o_.repartition_topic == tp.topic) {
+      TXFLAG_ASSIGN_OR_RETURN(std::unique_ptr<Task> task,
+                              OpenTask(tp.partition));
+      tp.offset = task->next_offset >= 0 ? task->next_offset
+                                         : RD_KAFKA_OFFSET_BEGINNING;
+      tasks_[tp.partition] = std::move(task);
+      tasks.push_back(absl::StrCat(tp.partition));
+    }
+  }
+  TXFLAG_RETURN_IF_ERROR(internal::KafkaStatus(
+      rd_kafka_assign(consumer_.get(), partitions), "assigning partitions"));
+  assigned_once_ = true;
+  input_paused_for_lag_ = false;
+  if (metrics_.assigned != nullptr) {
+    metrics_.assigned->Set(static_cast<double>(partitions->cnt));
+  }
+  if (o_.ready != nullptr) o_.ready->store(true);
+  LogEvent(LogLevel::kInfo, "partitions_assigned",
+           {{"input", absl::StrJoin(inputs, ",")},
+            {"tasks", absl::StrJoin(tasks, ",")},
+            {"restore_ms", absl::StrCat(MillisSince(start))}});
+  return absl::OkStatus();
+}
+
+absl::Status Runner::Revoke() {
+  Inc(metrics_.rebalances);
+  ++summary_->rebalances;
+  if (o_.ready != nullptr) o_.ready->store(false);
+  absl::Status status = Commit();
+  LogEvent(status.ok() ? LogLevel::kInfo : LogLevel::kError,
+           "partitions_revoked",
+           {{"input", absl::StrCat(inputs_.size())},
+            {"tasks", absl::StrCat(tasks_.size())},
+            {"committed", status.ok() ? "true" : "false"}});
+  // Unemitted input is read again by the next owner from the committed
+  // offsets; tasks are reopened from the store (or the changelog).
+  inputs_.clear();
+  tasks_.clear();
+  input_paused_for_lag_ = false;
+  if (metrics_.assigned != nullptr) metrics_.assigned->Set(0);
+  return status;
+}
+
+absl::Status Runner::OnMessage(const rd_kafka_message_t* message) {
+  const char* topic = rd_kafka_topic_name(message->rkt);
+  if (message->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+    if (o_.input_topic == topic) {
+      auto it = inputs_.find(message->partition);
+      if (it != inputs_.end() && message->offset >= it->second.next) {
+        it->second.caught_up = true;
+      }
+    } else {
+      auto it = tasks_.find(message->partition);
+      if (it != tasks_.end() && message->offset >= it->second->next_offset) {
+        it->second->caught_up = true;
+      }
+    }
+    return absl::OkStatus();
+  }
+  if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    const std::string where =
+        absl::StrCat(topic == nullptr ? "?" : topic, "/", message->partition,
+                     "@", message->offset);
+    if (message->err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET ||
+        message->err == RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE) {
+      return absl::DataLossError(absl::StrCat(
+          "consuming ", where,
+          ": the offset is no longer on the brokers (retention, or the "
+          "librdkafka mock's ~5 MiB per partition): payments were lost to "
+          "this consumer; ",
+          rd_kafka_message_errstr(message)));
+    }
+    absl::Status status =
+        internal::KafkaStatus(message->err, absl::StrCat("consuming ", where));
+    if (status.code() == absl::StatusCode::kUnavailable) {
+      OnClientError("consumer", status);
+      return absl::OkStatus();
+    }
+    return status;
+  }
+  if (outage_) {
+    outage_ = false;
+    LogEvent(LogLevel::kInfo, "brokers_available", {{"brokers", bootstrap_}});
+  }
+  last_message_ = Clock::now();
+  if (o_.input_topic == topic) return OnInputMessage(message);
+  if (o_.repartition_topic == topic) return OnRepartitionMessage(message);
+  return absl::OkStatus();
+}
+
+absl::Status Runner::OnInputMessage(const rd_kafka_message_t* message) {
+  auto it = inputs_.find(message->partition);
+  if (it == inputs_.end()) return absl::OkStatus();  // revoked meanwhile
+  InputPartition& input = it->second;
+  if (message->offset < input.next) return absl::OkStatus();
+  ++summary_->input_messages;
+  Inc(metrics_.input_messages);
+  Pending& pending = input.queue.emplace_back();
+  pending.offset = message->offset;
+  rd_kafka_timestamp_type_t type;
+  pending.timestamp_ms = rd_kafka_message_timestamp(message, &type);
+  pending.record.location = absl::StrCat(
+      o_.input_topic, "/", message->partition, "@", message->offset);
+  pending.record.legs = Legs::kBoth;
+  pending.record.label.reset();
+  internal::DecodePaymentMessage(Payload(message), o_.input_encoding,
+                                 &pending.record);
+  pending.event_ts = pending.record.kind == SourceRecord::Kind::kPayment
+                         ? pending.record.payment.timestamp().seconds()
+                         : std::numeric_limits<int64_t>::min();
+  input.next = message->offset + 1;
+  input.caught_up = false;
+  if (input.queue.size() >= kMaxQueuedPerInput && !input.paused) {
+    internal::TopicPartitionListPtr list(rd_kafka_topic_partition_list_new(1));
+    rd_kafka_topic_partition_list_add(list.get(), o_.input_topic.c_str(),
+                                      input.partition);
+    rd_kafka_pause_partitions(consumer_.get(), list.get());
+    input.paused = true;
+  }
+  return absl::OkStatus();
+}
+
+bool Runner::MayBringEarlier(const InputPartition& input) const {
+  // Paused by us (lag) or known to have unread messages on the brokers:
+  // wait for them, however long it takes.
+  if (input.paused) return true;
+  int64_t low = 0, high = -1;
+  if (rd_kafka_get_watermark_offsets(consumer_.get(), o_.input_topic.c_str(),
+                                     input.partition, &low,
+                                     &high) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+      high >= 0 && input.next >= 0 && high > input.next) {
+    return true;
+  }
+  // Otherwise (nothing fetched yet, or at the end as far as we know) wait
+  // at most max_input_idle_ms for something to arrive.
+  return MillisSince(input.empty_since) < o_.max_input_idle_ms;
+}
+
+absl::Status Runner::EmitReady(bool force) {
+  while (true) {
+    InputPartition* best = nullptr;
+    bool blocked = false;
+    for (auto& [p, input] : inputs_) {
+      if (input.queue.empty()) {
+        if (!force && !input.caught_up && MayBringEarlier(input)) {
+          blocked = true;
+        }
+        continue;
+      }
+      if (best == nullptr ||
+          input.queue.front().event_ts < best->queue.front().event_ts) {
+        best = &input;
+      }
+    }
+    if (best == nullptr) return absl::OkStatus();
+    // A reject can go at once; a payment waits for every partition that
+    // may still bring an earlier one.
+    if (blocked &&
+        best->queue.front().event_ts != std::numeric_limits<int64_t>::min()) {
+      return absl::OkStatus();
+    }
+    TXFLAG_RETURN_IF_ERROR(Emit(best, &best->queue.front()));
+    best->emitted_next = best->queue.front().offset + 1;
+    best->queue.pop_front();
+    if (best->queue.empty()) best->empty_since = Clock::now();
+    if (best->paused && best->queue.size() < kMaxQueuedPerInput / 4 &&
+        !input_paused_for_lag_) {
+      internal::TopicPartitionListPtr list(
+          rd_kafka_topic_partition_list_new(1));
+      rd_kafka_topic_partition_list_add(list.get(), o_.input_topic.c_str(),
+                                        best->partition);
+      rd_kafka_resume_partitions(consumer_.get(), list.get());
+      best->paused = false;
+    }
+  }
+}
+
+absl::Status Runner::Emit(InputPartition* input, Pending* pending) {
+  SourceRecord& record = pending->record;
+  if (!repartition()) {
+    return ProcessInTask(tasks_.at(-1).get(), &record, pending->timestamp_ms);
+  }
+  if (record.kind == SourceRecord::Kind::kReject) {
+    return rejects_->Write(record.location, record.reason, record.raw);
+  }
+  scratch_.clear();
+  record.payment.SerializeToString(&scratch_);
+  const txflag::v1::Payment& payment = record.payment;
+  for (const auto& [account, leg] : {std::pair<const std::string*, const char*>{
+                                         &payment.debtor_account(), "D"},
+                                     {&payment.creditor_account(), "C"}}) {
+    if (account->empty()) continue;
+    const int32_t partition = RepartitionOf(*account, internal_partitions_);
+    TXFLAG_RETURN_IF_ERROR(repartition_producer_->Produce(
+        *account, scratch_, "payment leg", record.location,
+        {{kLegHeader, leg}, {kSourceHeader, record.location}}, partition,
+        pending->timestamp_ms));
+    if (auto it = tasks_.find(partition); it != tasks_.end()) {
+      ++it->second->produced_here;
+    }
+    ++summary_->legs_produced;
+    Inc(metrics_.legs_produced);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Runner::OnRepartitionMessage(const rd_kafka_message_t* message) {
+  auto it = tasks_.find(message->partition);
+  if (it == tasks_.end()) return absl::OkStatus();  // revoked meanwhile
+  Task& task = *it->second;
+  if (task.next_offset >= 0 && message->offset < task.next_offset) {
+    return absl::OkStatus();
+  }
+  task.next_offset = message->offset + 1;
+  task.caught_up = false;
+  ++task.consumed_here;
+  SourceRecord record;
+  record.label.reset();
+  const std::string_view leg = HeaderValue(message, kLegHeader);
+  const std::string_view source = HeaderValue(message, kSourceHeader);
+  std::optional<KafkaLocation> where = ParseKafkaLocation(source);
+  rd_kafka_timestamp_type_t type;
+  const int64_t timestamp_ms = rd_kafka_message_timestamp(message, &type);
+  if ((leg != "D" && leg != "C") || !where.has_value() ||
+      where->topic != o_.input_topic) {
+    record.kind = SourceRecord::Kind::kReject;
+    record.location = absl::StrCat(o_.repartition_topic, "/",
+                                   message->partition, "@", message->offset);
+    record.reason =
+        absl::StrCat("repartition message without valid ", kLegHeader, " / ",
+                     kSourceHeader, " headers for input topic '",
+                     o_.input_topic, "' (was it written by another producer?)");
+    record.raw = std::string(Payload(message));
+    return ProcessInTask(&task, &record, timestamp_ms);
+  }
+  const int64_t seq = where->offset * 2 + (leg == "C" ? 1 : 0);
+  auto [last, inserted] = task.last_seq.try_emplace(where->partition, seq);
+  if (!inserted) {
+    if (seq <= last->second) {
+      ++summary_->duplicates_skipped;
+      Inc(metrics_.duplicates);
+      return absl::OkStatus();
+    }
+    last->second = seq;
+  }
+  record.location = std::string(source);
+  internal::DecodePaymentMessage(Payload(message), PaymentEncoding::kProtobuf,
+                                 &record);
+  record.legs = leg == "D" ? Legs::kDebit : Legs::kCredit;
+  return ProcessInTask(&task, &record, timestamp_ms);
+}
+
+absl::Status Runner::ProcessInTask(Task* task, SourceRecord* record,
+                                   int64_t timestamp_ms) {
+  alerts_->set_current_timestamp_ms(timestamp_ms);
+  ++task->processed;
+  ++summary_->records_processed;
+  Inc(metrics_.processed);
+  return task->processor->Process(record);
+}
+
+absl::Status Runner::FlushWaiting(std::string_view what,
+                                  const std::function<absl::Status()>& flush) {
+  const auto start = Clock::now();
+  while (true) {
+    absl::Status status = flush();
+    if (status.ok()) {
+      if (MillisSince(start) >= kFlushSliceMs) {
+        LogEvent(LogLevel::kInfo, "flush_completed",
+                 {{"what", std::string(what)},
+                  {"waited_ms", absl::StrCat(MillisSince(start))}});
+      }
+      return status;
+    }
+    if (status.code() != absl::StatusCode::kDeadlineExceeded) return status;
+    LogEvent(LogLevel::kWarning, "flush_waiting",
+             {{"what", std::string(what)},
+              {"waited_ms", absl::StrCat(MillisSince(start))},
+              {"brokers", bootstrap_}});
+    if (stopping()) {
+      return absl::UnavailableError(absl::StrCat(
+          "stopped while waiting for the brokers to acknowledge the ", Av(what),
+          ": nothing was committed since the last commit; the next run "
+          "resumes from there"));
+    }
+    rd_kafka_poll(consumer_.get(), 0);
+  }
+}
+
+absl::Status Runner::Commit() {
+  const auto start = Clock::now();
+  if (repartition_producer_ != nullptr) {
+    TXFLAG_RETURN_IF_ERROR(FlushWaiting("repartitioned legs", [&] {
+      return repartition_producer_->Flush(kFlushSliceMs);
+    }));
+  }
+  TXFLAG_RETURN_IF_ERROR(
+      FlushWaiting("alerts", [&] { return kafka_alerts_->Flush(); }));
+  TXFLAG_RETURN_IF_ERROR(FlushWaiting(
+      "dead letters", [&] { return kafka_dlq_->Flush().status(); }));
+  for (auto& [p, task] : tasks_) {
+    TXFLAG_RETURN_IF_ERROR(task->processor->Commit(
+        p < 0 ? InProcessCheckpoint() : TaskCheckpoint(*task)));
+  }
+  // Group offsets: the input's (what stage 1 emitted, now acknowledged) and,
+  // for lag monitoring only, the tasks'.
+  internal::TopicPartitionListPtr offsets(rd_kafka_topic_partition_list_new(
+      static_cast<int>(inputs_.size() + tasks_.size())));
+  for (const auto& [p, input] : inputs_) {
+    if (input.emitted_next < 0) continue;
+    rd_kafka_topic_partition_list_add(offsets.get(), o_.input_topic.c_str(), p)
+        ->offset = input.emitted_next;
+  }
+  for (const auto& [p, task] : tasks_) {
+    if (p < 0 || task->next_offset < 0) continue;
+    rd_kafka_topic_partition_list_add(offsets.get(),
+                                      o_.repartition_topic.c_str(), p)
+        ->offset = task->next_offset;
+  }
+  if (offsets->cnt > 0) {
+    // Synchronous for the input offsets (stage 1's progress); an error here
+    // only means some legs are produced again, and skipped by the tasks.
+    absl::Status status = internal::KafkaStatus(
+        rd_kafka_commit(consumer_.get(), offsets.get(), 0),
+        "committing offsets to the group");
+    if (!status.ok()) {
+      LogEvent(LogLevel::kWarning, "offset_commit_failed",
+               {{"detail", std::string(status.message())}});
+    }
+  }
+  ++summary_->commits;
+  Inc(metrics_.commits);
+  if (metrics_.commit_seconds != nullptr) {
+    metrics_.commit_seconds->Observe(
+        std::chrono::duration<double>(Clock::now() - start).count());
+  }
+  last_commit_ = Clock::now();
+  UpdateGauges();
+  return absl::OkStatus();
+}
+
+void Runner::UpdateGauges() {
+  size_t accounts = 0, buffered = 0;
+  for (const auto& [p, task] : tasks_) {
+    accounts += task->processor->active_accounts();
+    buffered += task->processor->buffered();
+  }
+  if (metrics_.active_accounts) metrics_.active_accounts->Set(accounts);
+  if (metrics_.buffered) metrics_.buffered->Set(buffered);
+  if (metrics_.state_bytes && o_.state_bytes) {
+    metrics_.state_bytes->Set(o_.state_bytes());
+  }
+  if (metrics_.registry == nullptr) return;
+  for (const auto& [p, input] : inputs_) {
+    int64_t low = 0, high = 0;
+    if (rd_kafka_get_watermark_offsets(consumer_.get(), o_.input_topic.c_str(),
+                                       p, &low,
+                                       &high) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+        high >= 0) {
+      const int64_t position =
+          input.emitted_next >= 0 ? input.emitted_next : low;
+      metrics_.SetLag(
+          o_.input_topic, p,
+          static_cast<double>(std::max<int64_t>(0, high - position)));
+    }
+  }
+  for (const auto& [p, task] : tasks_) {
+    if (p < 0) continue;
+    int64_t low = 0, high = 0;
+    if (rd_kafka_get_watermark_offsets(consumer_.get(),
+                                       o_.repartition_topic.c_str(), p, &low,
+                                       &high) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+        high >= 0) {
+      const int64_t position = task->next_offset >= 0 ? task->next_offset : low;
+      metrics_.SetLag(
+          o_.repartition_topic, p,
+          static_cast<double>(std::max<int64_t>(0, high - position)));
+    }
+  }
+}
+
+void Runner::Backpressure() {
+  if (!repartition() || inputs_.empty()) return;
+  // Per repartition partition this process reads: the larger of what the
+  // (cached) high watermark says and what this process produced to it minus
+  // what its task has read (which also counts legs not yet acknowledged).
+  int64_t worst = 0;
+  for (const auto& [p, task] : tasks_) {
+    int64_t lag = task->produced_here - task->consumed_here;
+    int64_t low = 0, high = -1;
+    if (rd_kafka_get_watermark_offsets(consumer_.get(),
+                                       o_.repartition_topic.c_str(), p, &low,
+                                       &high) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+        high >= 0) {
+      lag = std::max(lag, high - std::max(task->next_offset, low));
+    }
+    worst = std::max(worst, lag);
+  }
+  const bool pause = worst > o_.max_repartition_lag;
+  const bool resume = worst < o_.max_repartition_lag / 2;
+  if ((pause && !input_paused_for_lag_) || (resume && input_paused_for_lag_)) {
+    internal::TopicPartitionListPtr list(
+        rd_kafka_topic_partition_list_new(static_cast<int>(inputs_.size())));
+    for (auto& [p, input] : inputs_) {
+      if (!pause && input.queue.size() >= kMaxQueuedPerInput) continue;
+      rd_kafka_topic_partition_list_add(list.get(), o_.input_topic.c_str(), p);
+      input.paused = pause;
+    }
+    if (pause) {
+      rd_kafka_pause_partitions(consumer_.get(), list.get());
+    } else {
+      rd_kafka_resume_partitions(consumer_.get(), list.get());
+    }
+    input_paused_for_lag_ = pause;
+    LogEvent(LogLevel::kDebug, pause ? "input_paused" : "input_resumed",
+             {{"repartition_lag", absl::StrCat(worst)}});
+  }
+}
+
+bool Runner::Idle() const {
+  if (!assigned_once_) return false;
+  if (MillisSince(last_message_) < o_.exit_when_idle_ms) return false;
+  for (const auto& [p, input] : inputs_) {
+    if (!input.queue.empty() || !input.caught_up) return false;
+  }
+  for (const auto& [p, task] : tasks_) {
+    if (p >= 0 && !task->caught_up) return false;
+  }
+  if (repartition_producer_ != nullptr) {
+    const auto stats = repartition_producer_->stats();
+    if (stats.sent != stats.delivered + stats.failed) return false;
+  }
+  return true;
+}
+
+absl::Status Runner::Finish(bool drain) {
+  if (drain) {
+    for (auto& [p, task] : tasks_) {
+      TXFLAG_RETURN_IF_ERROR(task->processor->Drain());
+    }
+  }
+  TXFLAG_RETURN_IF_ERROR(Commit());
+  Close();
+  return callback_status_;
+}
+
+void Runner::Close() {
+  closed_ = true;
+  if (consumer_ == nullptr) return;
+  // Leaves the group; the revocation callback commits again (cheap: nothing
+  // changed) and drops the tasks.
+  rd_kafka_consumer_close(consumer_.get());
+  tasks_.clear();
+  inputs_.clear();
+  if (o_.ready != nullptr) o_.ready->store(false);
+}
+
+absl::Status Runner::Run() {
+  const auto start = Clock::now();
+  TXFLAG_RETURN_IF_ERROR(Setup());
+  auto last_progress = Clock::now();
+  auto last_backpressure = Clock::now();
+  while (true) {
+    if (stopping()) {
+      LogEvent(LogLevel::kInfo, "stopping", {{"reason", "signal"}});
+      absl::Status status = Finish(/*drain=*/false);
+      summary_->seconds =
+          std::chrono::duration<double>(Clock::now() - start).count();
+      return status;
+    }
+    internal::MessagePtr message(rd_kafka_consumer_poll(consumer_.get(), 20));
+    TXFLAG_RETURN_IF_ERROR(callback_status_);
+    if (message != nullptr) {
+      TXFLAG_RETURN_IF_ERROR(OnMessage(message.get()));
+      // Take what else is already fetched before emitting.
+      for (int i = 0; i < 1000; ++i) {
+        message.reset(rd_kafka_consumer_poll(consumer_.get(), 0));
+        if (message == nullptr) break;
+        TXFLAG_RETURN_IF_ERROR(OnMessage(message.get()));
+      }
+      TXFLAG_RETURN_IF_ERROR(callback_status_);
+    }
+    TXFLAG_RETURN_IF_ERROR(EmitReady(/*force=*/false));
+    if (repartition_producer_ != nullptr) repartition_producer_->Poll();
+    if (MillisSince(last_backpressure) >= 50) {
+      Backpressure();
+      last_backpressure = Clock::now();
+    }
+    if (MillisSince(last_commit_) >= o_.commit_interval_ms) {
+      TXFLAG_RETURN_IF_ERROR(Commit());
+    }
+    if (MillisSince(last_progress) >= 10000) {
+      LogEvent(
+          LogLevel::kInfo, "progress",
+          {{"input_messages", absl::StrCat(summary_->input_messages)},
+           {"records_processed", absl::StrCat(summary_->records_processed)},
+           {"alerts", absl::StrCat(summary_->alerts_raised)},
+           {"revisions", absl::StrCat(summary_->alert_revisions)},
+           {"dead_letters", absl::StrCat(summary_->dead_letters)},
+           {"tasks", absl::StrCat(tasks_.size())}});
+      last_progress = Clock::now();
+    }
+    if (o_.exit_when_idle_ms >= 0 && Idle()) {
+      LogEvent(LogLevel::kInfo, "stopping", {{"reason", "input idle"}});
+      TXFLAG_RETURN_IF_ERROR(EmitReady(/*force=*/true));
+      absl::Status status = Finish(/*drain=*/true);
+      summary_->seconds =
+          std::chrono::duration<double>(Clock::now() - start).count();
+      return status;
+    }
+  }
+}
+
+}  // namespace
+
+absl::Status RunStream(const StreamRunnerOptions& options,
+                       StreamRunSummary* summary) {
+  TXFLAG_RETURN_IF_ERROR(options.Validate());
+  StreamRunSummary local;
+  Runner runner(options, summary != nullptr ? summary : &local);
+  return runner.Run();
+}
+
+}  // namespace txflag::connectors::kafka
