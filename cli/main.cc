@@ -2,7 +2,7 @@
 //
 //   txflag backtest --input FILE --out DIR [...]   back-test a payments file
 //   txflag gen --seed N --accounts N --days N --out DIR   synthetic data
-//   txflag demo [--out DIR]                        gen + backtest, no setup
+//   txflag demo [--out DIR] [--backtest]           gen + stream via Kafka
 //   txflag broker [--partitions N] [--topics a,b]   Kafka test cluster
 //   txflag produce --brokers B --topic T --input FILE   file -> Kafka
 //   txflag run --brokers B --state-dir DIR [...]     the streaming engine
@@ -27,6 +27,7 @@
 #include "cli/broker_command.h"
 #include "cli/produce_command.h"
 #include "cli/run_command.h"
+#include "cli/stream_demo.h"
 #include "connectors/generator/generator.h"
 #include "google/protobuf/util/json_util.h"
 #include "proto/alert.pb.h"
@@ -183,14 +184,19 @@ int main(int argc, char** argv) {
 
   std::string demo_out = "txflag-demo";
   txflag::generator::GeneratorOptions demo_gen;
-  demo_gen.accounts = 20000;
-  demo_gen.days = 60;
+  demo_gen.accounts = 10000;
+  demo_gen.days = 30;
+  bool demo_backtest = false;
   CLI::App* demo_cmd = app.add_subcommand(
       "demo",
-      "Generate a sample population and back-test it with the default rule "
-      "pack (no broker or data needed)");
+      "Generate a sample population and stream it through Kafka (a mock "
+      "cluster started in this process) into the engine, printing alerts as "
+      "they come; no broker or data needed. --backtest: back-test the file "
+      "instead");
   demo_cmd->add_option("--out", demo_out, "Working directory")
       ->capture_default_str();
+  demo_cmd->add_flag("--backtest", demo_backtest,
+                     "Back-test the generated file instead of streaming it");
   demo_cmd->add_option("--accounts", demo_gen.accounts, "Bank customers")
       ->capture_default_str();
   demo_cmd->add_option("--days", demo_gen.days, "Days simulated")
@@ -269,9 +275,12 @@ int main(int argc, char** argv) {
       "The streaming engine: consume payments from Kafka, keep state in "
       "RocksDB, produce alert revisions keyed by alert_id. Runs until "
       "SIGTERM/SIGINT (clean stop). See docs/streaming.md");
-  run_cmd->set_config("--config", "",
-                      "Config file (INI/TOML: brokers = \"h:9092\", "
-                      "X = [\"linger.ms=20\"]); command-line flags win");
+  std::string run_config;
+  run_cmd->add_option(
+      "--config", run_config,
+      "Config file: one 'key = value' per line, keys as the long options "
+      "(brokers = h:9092), 'X = key=value' for librdkafka properties "
+      "(repeatable), '#' comments; flags on the command line win");
   run_cmd->add_option("--brokers", run.brokers,
                       "Bootstrap servers HOST:PORT[,HOST:PORT...] (or -X "
                       "bootstrap.servers=...)");
@@ -314,8 +323,9 @@ int main(int argc, char** argv) {
                    "Alert message values: protobuf (binary) or json")
       ->check(CLI::IsMember({"protobuf", "json"}))
       ->capture_default_str();
-  run_cmd->add_option("--state-dir", run.state_dir, "RocksDB state directory")
-      ->required();
+  run_cmd->add_option("--state-dir", run.state_dir,
+                      "RocksDB state directory (required, here or in "
+                      "--config)");
   run_cmd->add_flag("--fresh", run.fresh,
                     "Delete the local state dir first (tasks then restore "
                     "from the changelog topic)");
@@ -407,6 +417,15 @@ int main(int argc, char** argv) {
   }
 
   if (*run_cmd) {
+    if (!run_config.empty()) {
+      absl::Status s = txflag::cli::ApplyRunConfigFile(
+          run_config,
+          [&](std::string_view key) {
+            return run_cmd->count("--" + std::string(key)) > 0;
+          },
+          &run);
+      if (!s.ok()) return Fail(s);
+    }
     run.stop = &g_stop;
     auto result = txflag::cli::RunStreamCommand(run);
     if (!result.ok()) return Fail(result.status());
@@ -421,6 +440,16 @@ int main(int argc, char** argv) {
                 data.c_str());
     std::fflush(stdout);
     if (int rc = RunGen(demo_gen, data, false); rc != 0) return rc;
+    if (!demo_backtest) {
+      txflag::cli::StreamDemoOptions o;
+      o.payments = (fs::path(data) / "payments.csv").string();
+      o.labels = (fs::path(data) / "labels.csv").string();
+      o.state_dir = (fs::path(demo_out) / "state").string();
+      o.stop = &g_stop;
+      absl::Status s = txflag::cli::RunStreamDemo(o);
+      if (!s.ok()) return Fail(s);
+      return 0;
+    }
     BacktestOptions o;
     o.input = (fs::path(data) / "payments.csv").string();
     o.labels = (fs::path(data) / "labels.csv").string();

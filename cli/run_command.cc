@@ -1,12 +1,16 @@
 #include "cli/run_command.h"
 
 #include <cstdio>
+#include <fstream>
 #include <memory>
+#include <sstream>
 #include <string>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "base/log.h"
 #include "base/status_macros.h"
+#include "base/strings.h"
 #include "cli/exit_code.h"
 #include "connectors/http_server.h"
 #include "connectors/kafka/properties.h"
@@ -17,6 +21,120 @@
 namespace txflag::cli {
 
 namespace kafka = connectors::kafka;
+
+absl::Status ApplyRunConfig(
+    std::string_view text, std::string_view file,
+    const std::function<bool(std::string_view key)>& given_on_command_line,
+    RunOptions* o) {
+  auto trim = [](std::string_view v) {
+    while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) {
+      v.remove_prefix(1);
+    }
+    while (!v.empty() &&
+           (v.back() == ' ' || v.back() == '\t' || v.back() == '\r')) {
+      v.remove_suffix(1);
+    }
+    return v;
+  };
+  std::vector<std::string> config_properties;
+  int line_number = 0;
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    size_t end = text.find('\n', pos);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view line = trim(text.substr(pos, end - pos));
+    pos = end + 1;
+    ++line_number;
+    if (line.empty() || line.front() == '#') continue;
+    const std::string where = absl::StrCat(Av(file), ":", line_number);
+    const size_t eq = line.find('=');
+    if (eq == std::string_view::npos) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, ": expected 'key = value'"));
+    }
+    const std::string key(trim(line.substr(0, eq)));
+    std::string_view value = trim(line.substr(eq + 1));
+    if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
+      value = value.substr(1, value.size() - 2);
+    }
+    const std::string v(value);
+    auto number = [&](int64_t* out) -> absl::Status {
+      if (!absl::SimpleAtoi(v, out)) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            where, ": ", key, " must be a whole number, got '", v, "'"));
+      }
+      return absl::OkStatus();
+    };
+    if (key == "X") {
+      config_properties.push_back(v);
+      continue;
+    }
+    if (given_on_command_line && given_on_command_line(key)) continue;
+    std::string* text_field = nullptr;
+    if (key == "brokers") text_field = &o->brokers;
+    if (key == "input-topic") text_field = &o->input_topic;
+    if (key == "alerts-topic") text_field = &o->alerts_topic;
+    if (key == "dlq-topic") text_field = &o->dead_letter_topic;
+    if (key == "group") text_field = &o->group;
+    if (key == "repartition-topic") text_field = &o->repartition_topic;
+    if (key == "changelog-topic") text_field = &o->changelog_topic;
+    if (key == "mode") text_field = &o->mode;
+    if (key == "input-format") text_field = &o->input_format;
+    if (key == "alerts-format") text_field = &o->alerts_format;
+    if (key == "state-dir") text_field = &o->state_dir;
+    if (key == "rules") text_field = &o->rules;
+    if (key == "metrics-address") text_field = &o->metrics_address;
+    if (key == "log-level") text_field = &o->log_level;
+    if (text_field != nullptr) {
+      *text_field = v;
+      continue;
+    }
+    int64_t* number_field = nullptr;
+    if (key == "allowed-lateness") number_field = &o->allowed_lateness_seconds;
+    if (key == "commit-interval-ms") number_field = &o->commit_interval_ms;
+    if (key == "max-input-idle-ms") number_field = &o->max_input_idle_ms;
+    if (key == "max-repartition-lag") number_field = &o->max_repartition_lag;
+    if (key == "exit-when-idle-ms") number_field = &o->exit_when_idle_ms;
+    if (number_field != nullptr) {
+      TXFLAG_RETURN_IF_ERROR(number(number_field));
+      continue;
+    }
+    if (key == "partitions" || key == "metrics-port") {
+      int64_t n = 0;
+      TXFLAG_RETURN_IF_ERROR(number(&n));
+      (key == "partitions" ? o->internal_partitions : o->metrics_port) =
+          static_cast<int>(n);
+      continue;
+    }
+    return absl::InvalidArgumentError(absl::StrCat(
+        where, ": unknown key '", key,
+        "' (keys are the long options of txflag run without '--', and X "
+        "for librdkafka properties)"));
+  }
+  // The file's -X first, the command line's after them (a later one wins).
+  config_properties.insert(config_properties.end(), o->properties.begin(),
+                           o->properties.end());
+  o->properties = std::move(config_properties);
+  return absl::OkStatus();
+}
+
+absl::Status ApplyRunConfigFile(
+    const std::string& path,
+    const std::function<bool(std::string_view key)>& given_on_command_line,
+    RunOptions* options) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return WithExit(absl::NotFoundError(
+                        absl::StrCat("cannot read config file '", path, "'")),
+                    kExitUsage);
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  absl::Status status =
+      ApplyRunConfig(text.str(), path, given_on_command_line, options);
+  if (!status.ok()) return WithExit(status, kExitUsage);
+  return status;
+}
 
 absl::StatusOr<kafka::StreamRunSummary> RunStreamCommand(
     const RunOptions& options) {

@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -58,6 +59,26 @@ struct RunOptions {
   // Optional: called with the metrics port once the server listens.
   std::function<void(int port)> on_metrics_port;
 };
+
+// Reads a `txflag run` config file into *options: one `key = value` per
+// line, keys as the long command-line options without "--" (brokers,
+// input-topic, group, state-dir, metrics-port, ...), `X = key=value` for a
+// librdkafka property (repeatable; applied before the command line's -X, so
+// those win), blank lines and `#` comments ignored, values optionally in
+// double quotes. A key for which given_on_command_line(key) is true is
+// skipped (the command line wins). InvalidArgument naming file:line for an
+// unknown key, a bad number or a line without '='; NotFound for a missing
+// file.
+absl::Status ApplyRunConfigFile(
+    const std::string& path,
+    const std::function<bool(std::string_view key)>& given_on_command_line,
+    RunOptions* options);
+
+// As ApplyRunConfigFile, from text ("<file>" names it in errors).
+absl::Status ApplyRunConfig(
+    std::string_view text, std::string_view file,
+    const std::function<bool(std::string_view key)>& given_on_command_line,
+    RunOptions* options);
 
 // Runs the engine. Exit codes through ExitCodeFor(): 2 bad arguments, rule
 // pack or -X property; 4 state dir unusable (in use, other rule pack); 1

@@ -290,7 +290,10 @@ struct InputPartition {
   bool caught_up = false;     // end of partition reached, nothing since
   int64_t emitted_next = -1;  // offset after the last emitted record
   int64_t next = -1;          // offset after the last record read
-  Clock::time_point empty_since = Clock::now();
+  // When the last message arrived (or the partition was assigned).
+  Clock::time_point last_activity = Clock::now();
+  // Newest payment timestamp read from it; min() before the first.
+  int64_t last_event_ts = std::numeric_limits<int64_t>::min();
   bool paused = false;
 };
 
@@ -404,9 +407,10 @@ class Runner {
   absl::Status OnInputMessage(const rd_kafka_message_t* message);
   absl::Status OnRepartitionMessage(const rd_kafka_message_t* message);
   absl::Status EmitReady(bool force);
-  // Whether an input partition with nothing queued may still bring a
-  // payment earlier than the others' (so stage 1 must wait for it).
-  bool MayBringEarlier(const InputPartition& input) const;
+  // For an input partition with nothing queued: the newest payment
+  // timestamp the others may emit before it brings more (max(): no limit;
+  // min(): wait).
+  int64_t EmitLimit(const InputPartition& input) const;
   absl::Status Emit(InputPartition* input, Pending* pending);
   absl::Status ProcessInTask(Task* task, SourceRecord* record,
                              int64_t timestamp_ms);
@@ -492,6 +496,11 @@ absl::Status Runner::CreateConsumer() {
                               {"enable.auto.commit", "false"},
                               {"enable.auto.offset.store", "false"},
                               {"enable.partition.eof", "true"},
+                              // Fetches with no data wait at most this long
+                              // (brokers that cannot end the wait early when
+                              // data arrives, as the mock, would otherwise
+                              // add up to 500 ms of latency).
+                              {"fetch.wait.max.ms", "10"},
                               {"log_level", "2"},
                           }));
   for (const auto& [key, value] : o_.properties) {
@@ -911,7 +920,7 @@ absl::Status Runner::Assign(rd_kafka_topic_partition_list_t* partitions) {
     if (o_.input_topic == tp.topic) {
       InputPartition& input = inputs_[tp.partition];
       input.partition = tp.partition;
-      input.empty_since = Clock::now();
+      input.last_activity = Clock::now();
       const rd_kafka_topic_partition_t* c = rd_kafka_topic_partition_list_find(
           committed.get(), tp.topic, tp.partition);
       int64_t low = 0, high = 0;
@@ -1039,6 +1048,8 @@ absl::Status Runner::OnInputMessage(const rd_kafka_message_t* message) {
                          : std::numeric_limits<int64_t>::min();
   input.next = message->offset + 1;
   input.caught_up = false;
+  input.last_activity = Clock::now();
+  input.last_event_ts = std::max(input.last_event_ts, pending.event_ts);
   if (input.queue.size() >= kMaxQueuedPerInput && !input.paused) {
     internal::TopicPartitionListPtr list(rd_kafka_topic_partition_list_new(1));
     rd_kafka_topic_partition_list_add(list.get(), o_.input_topic.c_str(),
@@ -1049,31 +1060,41 @@ absl::Status Runner::OnInputMessage(const rd_kafka_message_t* message) {
   return absl::OkStatus();
 }
 
-bool Runner::MayBringEarlier(const InputPartition& input) const {
-  // Paused by us (lag) or known to have unread messages on the brokers:
-  // wait for them, however long it takes.
-  if (input.paused) return true;
+int64_t Runner::EmitLimit(const InputPartition& input) const {
+  constexpr int64_t kNoLimit = std::numeric_limits<int64_t>::max();
+  constexpr int64_t kBlocked = std::numeric_limits<int64_t>::min();
+  // Paused by us (lag), or known to have messages on the brokers that are
+  // not fetched yet: wait for them, however long it takes.
+  if (input.paused) return kBlocked;
   int64_t low = 0, high = -1;
   if (rd_kafka_get_watermark_offsets(consumer_.get(), o_.input_topic.c_str(),
                                      input.partition, &low,
                                      &high) == RD_KAFKA_RESP_ERR_NO_ERROR &&
       high >= 0 && input.next >= 0 && high > input.next) {
-    return true;
+    return kBlocked;
   }
-  // Otherwise (nothing fetched yet, or at the end as far as we know) wait
-  // at most max_input_idle_ms for something to arrive.
-  return MillisSince(input.empty_since) < o_.max_input_idle_ms;
+  // Silent for max_input_idle_ms (nothing arrived since): it does not hold
+  // the others back.
+  if (MillisSince(input.last_activity) >= o_.max_input_idle_ms) {
+    return kNoLimit;
+  }
+  // Caught up, or nothing fetched yet: its next payment is no older than
+  // the newest it gave (a partition is in time order, up to the lateness),
+  // so the others may run ahead of that by half the allowed lateness (the
+  // other half absorbs skew between processes).
+  if (input.last_event_ts == std::numeric_limits<int64_t>::min()) {
+    return kBlocked;
+  }
+  return input.last_event_ts + o_.allowed_lateness_seconds / 2;
 }
 
 absl::Status Runner::EmitReady(bool force) {
   while (true) {
     InputPartition* best = nullptr;
-    bool blocked = false;
+    int64_t limit = std::numeric_limits<int64_t>::max();
     for (auto& [p, input] : inputs_) {
       if (input.queue.empty()) {
-        if (!force && !input.caught_up && MayBringEarlier(input)) {
-          blocked = true;
-        }
+        if (!force) limit = std::min(limit, EmitLimit(input));
         continue;
       }
       if (best == nullptr ||
@@ -1082,16 +1103,12 @@ absl::Status Runner::EmitReady(bool force) {
       }
     }
     if (best == nullptr) return absl::OkStatus();
-    // A reject can go at once; a payment waits for every partition that
-    // may still bring an earlier one.
-    if (blocked &&
-        best->queue.front().event_ts != std::numeric_limits<int64_t>::min()) {
-      return absl::OkStatus();
-    }
+    // A reject (event_ts min()) can go at once; a payment waits while a
+    // partition may still bring an earlier one.
+    if (best->queue.front().event_ts > limit) return absl::OkStatus();
     TXFLAG_RETURN_IF_ERROR(Emit(best, &best->queue.front()));
     best->emitted_next = best->queue.front().offset + 1;
     best->queue.pop_front();
-    if (best->queue.empty()) best->empty_since = Clock::now();
     if (best->paused && best->queue.size() < kMaxQueuedPerInput / 4 &&
         !input_paused_for_lag_) {
       internal::TopicPartitionListPtr list(
@@ -1348,6 +1365,7 @@ void Runner::Backpressure() {
 
 bool Runner::Idle() const {
   if (!assigned_once_) return false;
+  if (o_.input_finished != nullptr && !o_.input_finished->load()) return false;
   if (MillisSince(last_message_) < o_.exit_when_idle_ms) return false;
   for (const auto& [p, input] : inputs_) {
     if (!input.queue.empty() || !input.caught_up) return false;

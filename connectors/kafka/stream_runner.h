@@ -127,6 +127,9 @@ struct StreamRunnerOptions {
   int64_t exit_when_idle_ms = -1;
 
   const std::atomic<bool>* stop = nullptr;  // required
+  // Optional, with exit_when_idle_ms: the idle exit also waits for this to
+  // be true (an in-process feeder says it has produced everything).
+  const std::atomic<bool>* input_finished = nullptr;
   // Optional: where metrics go (see docs/streaming.md for the names).
   engine::MetricsRegistry* metrics = nullptr;
   // Optional: set true while partitions are assigned and restored.
