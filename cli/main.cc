@@ -185,7 +185,7 @@ int main(int argc, char** argv) {
   std::string demo_out = "txflag-demo";
   txflag::generator::GeneratorOptions demo_gen;
   demo_gen.accounts = 10000;
-  demo_gen.days = 30;
+  demo_gen.days = 60;
   bool demo_backtest = false;
   CLI::App* demo_cmd = app.add_subcommand(
       "demo",
