@@ -88,6 +88,11 @@ absl::Status ChangelogStoreOptions::Validate() const {
         "' must be non-empty and end in '/' (e.g. \"p3/\") so that the "
         "partitions sharing a local store cannot overlap"));
   }
+  if (deferred && shared_producer == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("changelog store for ", topic, "/", partition,
+                     ": deferred writes need a shared_producer to flush"));
+  }
   if (restore_poll_timeout_ms <= 0) {
     return absl::InvalidArgumentError(
         absl::StrCat("changelog store for ", topic, "/", partition,
@@ -113,19 +118,20 @@ struct ChangelogStore::Impl {
   // Set by the error callback while the restore consumer polls.
   absl::Status consumer_error;
   bool consumer_fatal = false;
+  // Deferred mode: the commit queued by Write(), applied by
+  // CompleteWrite().
+  std::optional<engine::StateBatch> deferred_batch;
+  int64_t deferred_seq = -1;
+  // The producer: the shared one, or owned_producer.
+  rd_kafka_t* producer = nullptr;
+  ChangelogProducer::Impl* shared = nullptr;
   // Last, so it is destroyed first, while the callbacks' state still lives.
-  internal::HandlePtr producer;
+  internal::HandlePtr owned_producer;
 
-  ~Impl() {
-    if (producer == nullptr) return;
-    // Fail what is left so its delivery reports run now, not during
-    // rd_kafka_destroy().
-    IgnoreError(internal::KafkaStatus(
-        rd_kafka_purge(producer.get(),
-                       RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT),
-        "purge"));  // only fails for a consumer handle
-    rd_kafka_poll(producer.get(), 0);
-  }
+  ~Impl();
+
+  // The producer to flush: every message of this store is in it.
+  absl::Status FlushProducer(std::string_view seq);
 
   std::string At(int64_t offset) const {
     return absl::StrCat(where, "@", offset);
@@ -139,9 +145,14 @@ struct ChangelogStore::Impl {
     }
   }
 
+  // Delivery reports: each message carries its store as msg_opaque.
   static void OnDelivery(rd_kafka_t* rk, const rd_kafka_message_t* message,
                          void* opaque) {
-    auto* self = static_cast<Impl*>(opaque);
+    static_cast<Impl*>(message->_private)->Delivered(rk, message);
+  }
+
+  void Delivered(rd_kafka_t* rk, const rd_kafka_message_t* message) {
+    Impl* self = this;
     if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR) return;
     if (!self->first_error.ok()) return;
     const std::string context =
@@ -202,8 +213,8 @@ struct ChangelogStore::Impl {
     }
     while (true) {
       rd_kafka_resp_err_t err = rd_kafka_producev(
-          producer.get(), RD_KAFKA_V_TOPIC(options.topic.c_str()),
-          RD_KAFKA_V_PARTITION(options.partition),
+          producer, RD_KAFKA_V_TOPIC(options.topic.c_str()),
+          RD_KAFKA_V_OPAQUE(this), RD_KAFKA_V_PARTITION(options.partition),
           RD_KAFKA_V_KEY(const_cast<char*>(key.data()), key.size()),
           RD_KAFKA_V_VALUE(payload, size),
           RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
@@ -217,10 +228,10 @@ struct ChangelogStore::Impl {
       }
       // The local queue is full: wait for deliveries to make room. Every
       // queued message completes within message.timeout.ms, so this ends.
-      rd_kafka_poll(producer.get(), 50);
+      rd_kafka_poll(producer, 50);
       if (!first_error.ok()) return first_error;
     }
-    rd_kafka_poll(producer.get(), 0);
+    rd_kafka_poll(producer, 0);
     return first_error;
   }
 
@@ -229,12 +240,12 @@ struct ChangelogStore::Impl {
     const int64_t timeout_ms = options.flush_timeout_ms;
     const auto deadline = Clock::now() + std::chrono::milliseconds(
                                              std::max<int64_t>(timeout_ms, 0));
-    while (rd_kafka_flush(producer.get(), 100) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    while (rd_kafka_flush(producer, 100) != RD_KAFKA_RESP_ERR_NO_ERROR) {
       if (timeout_ms >= 0 && Clock::now() >= deadline) {
         if (!first_error.ok()) return first_error;
         return absl::DeadlineExceededError(
             absl::StrCat("commit ", Av(seq), " to ", where, ": ",
-                         rd_kafka_outq_len(producer.get()),
+                         rd_kafka_outq_len(producer),
                          " messages still unacknowledged after ", timeout_ms,
                          " ms (flush_timeout_ms); check that the brokers (",
                          bootstrap_servers, ") are up"));
@@ -243,9 +254,14 @@ struct ChangelogStore::Impl {
     return first_error;
   }
 
-  // The body of Write(), also used for the repair commit.
-  absl::Status Commit(const engine::StateBatch& batch) {
+  // The body of Write(), also used for the repair commit (never deferred).
+  absl::Status Commit(const engine::StateBatch& batch, bool defer) {
     if (!broken.ok()) return broken;
+    if (deferred_batch.has_value()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("write to ", where, ": the previous deferred commit ",
+                       deferred_seq, " was not completed (CompleteWrite)"));
+    }
     if (!first_error.ok()) return first_error;
     if (batch.empty()) return absl::OkStatus();
     const std::string_view prefix = options.local_prefix;
@@ -291,6 +307,13 @@ struct ChangelogStore::Impl {
           }
         });
     if (status.ok()) status = Produce(kChangelogMarkerKey, seq_text, seq_text);
+    if (status.ok() && defer) {
+      local_batch.Put(meta_key, seq_text);
+      deferred_batch = std::move(local_batch);
+      deferred_seq = seq;
+      last_seq = seq;  // the next commit's number follows it
+      return absl::OkStatus();
+    }
     if (status.ok()) status = Flush(seq_text);
     if (!status.ok()) {
       broken = absl::Status(
@@ -642,7 +665,7 @@ absl::Status ChangelogStore::Impl::FullRestore(rd_kafka_t* consumer,
         repair.Delete(local_key);
       }
     }
-    absl::Status status = Commit(repair);
+    absl::Status status = Commit(repair, /*defer=*/false);
     if (!status.ok()) {
       return absl::Status(
           status.code(),
@@ -659,6 +682,46 @@ absl::Status ChangelogStore::Impl::FullRestore(rd_kafka_t* consumer,
       }));
   return absl::OkStatus();
 }
+
+// The shared producer: one librdkafka client; delivery reports go to the
+// store named by each message's opaque, if it still exists.
+struct ChangelogProducer::Impl {
+  std::function<void(const absl::Status&)> on_client_error;
+  std::string topic;
+  std::set<ChangelogStore::Impl*> stores;  // live stores using it
+  internal::HandlePtr handle;              // last: destroyed first
+
+  ~Impl() {
+    if (handle == nullptr) return;
+    stores.clear();  // reports for purged messages go nowhere
+    IgnoreError(internal::KafkaStatus(
+        rd_kafka_purge(handle.get(),
+                       RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT),
+        "purge"));
+    rd_kafka_poll(handle.get(), 0);
+  }
+
+  static void OnDelivery(rd_kafka_t* rk, const rd_kafka_message_t* message,
+                         void* opaque) {
+    auto* self = static_cast<Impl*>(opaque);
+    auto* store = static_cast<ChangelogStore::Impl*>(message->_private);
+    if (self->stores.contains(store)) store->Delivered(rk, message);
+  }
+
+  static void OnError(rd_kafka_t* rk, int err, const char* reason,
+                      void* opaque) {
+    auto* self = static_cast<Impl*>(opaque);
+    absl::Status status = internal::KafkaStatus(
+        static_cast<rd_kafka_resp_err_t>(err),
+        absl::StrCat("Kafka changelog producer: ", reason));
+    if (status.ok()) return;
+    if (self->on_client_error) {
+      self->on_client_error(status);
+    } else {
+      std::fprintf(stderr, "warning: %s\n", status.ToString().c_str());
+    }
+  }
+};
 
 absl::StatusOr<std::unique_ptr<ChangelogStore>> ChangelogStore::Create(
     const ChangelogStoreOptions& options, engine::StateStore* local) {
@@ -680,6 +743,18 @@ absl::StatusOr<std::unique_ptr<ChangelogStore>> ChangelogStore::Create(
   impl->where =
       absl::StrCat("changelog ", options.topic, "/", options.partition);
   impl->meta_key = absl::StrCat(options.local_prefix, Av(kChangelogMetaKey));
+  if (options.shared_producer != nullptr) {
+    ChangelogProducer::Impl* shared = options.shared_producer->impl_.get();
+    if (shared->topic != options.topic) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "changelog store for ", options.topic, "/", options.partition,
+          ": the shared producer is for topic '", shared->topic, "'"));
+    }
+    impl->shared = shared;
+    impl->producer = shared->handle.get();
+    shared->stores.insert(impl.get());
+    return std::unique_ptr<ChangelogStore>(new ChangelogStore(std::move(impl)));
+  }
   TXFLAG_ASSIGN_OR_RETURN(internal::ConfPtr conf,
                           internal::NewConf({{"client.id", "txflag-changelog"},
                                              {"linger.ms", "5"},
@@ -694,7 +769,9 @@ absl::StatusOr<std::unique_ptr<ChangelogStore>> ChangelogStore::Create(
   rd_kafka_conf_set_error_cb(conf.get(), &Impl::OnError);
   rd_kafka_conf_set_opaque(conf.get(), impl.get());
   TXFLAG_ASSIGN_OR_RETURN(
-      impl->producer, internal::NewHandle(RD_KAFKA_PRODUCER, std::move(conf)));
+      impl->owned_producer,
+      internal::NewHandle(RD_KAFKA_PRODUCER, std::move(conf)));
+  impl->producer = impl->owned_producer.get();
   return std::unique_ptr<ChangelogStore>(new ChangelogStore(std::move(impl)));
 }
 
@@ -731,7 +808,104 @@ absl::Status ChangelogStore::Write(const engine::StateBatch& batch) {
         absl::StrCat("write to ", impl_->where,
                      " before a successful Restore(): call Restore() first"));
   }
-  return impl_->Commit(batch);
+  return impl_->Commit(batch, impl_->options.deferred);
+}
+
+absl::Status ChangelogStore::CompleteWrite() {
+  Impl& impl = *impl_;
+  if (!impl.deferred_batch.has_value()) return impl.broken;
+  engine::StateBatch batch = std::move(*impl.deferred_batch);
+  impl.deferred_batch.reset();
+  const int64_t seq = impl.deferred_seq;
+  absl::Status status = impl.broken;
+  if (status.ok()) status = impl.first_error;
+  if (status.ok() && rd_kafka_outq_len(impl.producer) > 0) {
+    // The caller must flush the shared producer first; a message may still
+    // be on its way.
+    status = impl.Flush(absl::StrCat(seq));
+  }
+  if (!status.ok()) {
+    impl.broken = absl::Status(
+        status.code(),
+        absl::StrCat(status.message(), "; commit ", seq,
+                     " may be partly in the changelog and is not in the "
+                     "local store: create a new ChangelogStore and "
+                     "Restore()"));
+    return impl.broken;
+  }
+  status = impl.local->Write(batch);
+  if (!status.ok()) {
+    impl.broken = absl::Status(
+        status.code(),
+        absl::StrCat(
+            "writing commit ", seq, " of ", impl.where,
+            " to the local store (the changelog has it): ", status.message(),
+            "; create a new ChangelogStore and Restore()"));
+    return impl.broken;
+  }
+  return absl::OkStatus();
+}
+
+ChangelogStore::Impl::~Impl() {
+  if (shared != nullptr) {
+    shared->stores.erase(this);
+    return;
+  }
+  if (owned_producer == nullptr) return;
+  // Fail what is left so its delivery reports run now, not during
+  // rd_kafka_destroy().
+  IgnoreError(internal::KafkaStatus(
+      rd_kafka_purge(owned_producer.get(),
+                     RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT),
+      "purge"));  // only fails for a consumer handle
+  rd_kafka_poll(owned_producer.get(), 0);
+}
+
+absl::StatusOr<std::unique_ptr<ChangelogProducer>> ChangelogProducer::Create(
+    const KafkaProperties& properties, const std::string& topic,
+    std::function<void(const absl::Status&)> on_client_error) {
+  TXFLAG_RETURN_IF_ERROR(
+      internal::ValidateProducerConfig(properties, topic, "changelog store"));
+  auto impl = std::make_unique<Impl>();
+  impl->topic = topic;
+  impl->on_client_error = std::move(on_client_error);
+  TXFLAG_ASSIGN_OR_RETURN(internal::ConfPtr conf,
+                          internal::NewConf({{"client.id", "txflag-changelog"},
+                                             {"linger.ms", "5"},
+                                             {"log_level", "2"}}));
+  for (const auto& [key, value] : properties) {
+    TXFLAG_RETURN_IF_ERROR(internal::SetConf(conf.get(), key, value));
+  }
+  TXFLAG_RETURN_IF_ERROR(
+      internal::SetConf(conf.get(), "enable.idempotence", "true"));
+  TXFLAG_RETURN_IF_ERROR(internal::SetConf(conf.get(), "acks", "all"));
+  rd_kafka_conf_set_dr_msg_cb(conf.get(), &Impl::OnDelivery);
+  rd_kafka_conf_set_error_cb(conf.get(), &Impl::OnError);
+  rd_kafka_conf_set_opaque(conf.get(), impl.get());
+  TXFLAG_ASSIGN_OR_RETURN(
+      impl->handle, internal::NewHandle(RD_KAFKA_PRODUCER, std::move(conf)));
+  return std::unique_ptr<ChangelogProducer>(
+      new ChangelogProducer(std::move(impl)));
+}
+
+ChangelogProducer::ChangelogProducer(std::unique_ptr<Impl> impl)
+    : impl_(std::move(impl)) {}
+
+ChangelogProducer::~ChangelogProducer() = default;
+
+absl::Status ChangelogProducer::Flush(int64_t timeout_ms) {
+  const auto deadline = Clock::now() + std::chrono::milliseconds(
+                                           std::max<int64_t>(timeout_ms, 0));
+  while (rd_kafka_flush(impl_->handle.get(), 100) !=
+         RD_KAFKA_RESP_ERR_NO_ERROR) {
+    if (timeout_ms >= 0 && Clock::now() >= deadline) {
+      return absl::DeadlineExceededError(absl::StrCat(
+          "changelog ", impl_->topic, ": ",
+          rd_kafka_outq_len(impl_->handle.get()),
+          " messages still unacknowledged after ", timeout_ms, " ms"));
+    }
+  }
+  return absl::OkStatus();
 }
 
 int64_t ChangelogStore::last_seq() const { return impl_->last_seq; }

@@ -104,6 +104,8 @@ inline constexpr char kChangelogCommitHeader[] = "txflag.commit";
 // Local key, after local_prefix, holding the last commit seq (decimal).
 inline constexpr std::string_view kChangelogMetaKey = "meta/changelog";
 
+class ChangelogProducer;
+
 struct ChangelogStoreOptions {
   // librdkafka properties (bootstrap.servers at least), passed unchanged to
   // the producer (after client.id, linger.ms=5, log_level=2; before
@@ -128,10 +130,47 @@ struct ChangelogStoreOptions {
   // Transient client errors (broker down, transport). Default: a
   // "warning: ..." line on stderr. Never given keys or values.
   std::function<void(const absl::Status&)> on_client_error;
+  // Optional: a producer shared by the stores of one process (one set of
+  // librdkafka threads and connections instead of one per partition; not
+  // owned, must outlive the store, its topic must be `topic`).
+  ChangelogProducer* shared_producer = nullptr;
+  // With shared_producer: Write() only queues the commit; the caller flushes
+  // the shared producer once for all stores (ChangelogProducer::Flush) and
+  // then calls CompleteWrite() on each, which applies the commit locally.
+  // One flush per commit round instead of one per partition.
+  bool deferred = false;
 
   // InvalidArgument naming the field for a missing topic, partition, prefix
-  // or brokers, a bad timeout, or enable.idempotence / acks set otherwise.
+  // or brokers, a bad timeout, enable.idempotence / acks set otherwise, or
+  // deferred without a shared producer.
   absl::Status Validate() const;
+};
+
+// The idempotent producer (acks=all) behind several ChangelogStores; each
+// delivery report goes to the store that produced the message.
+// Not thread-safe (one thread produces, flushes and polls).
+class ChangelogProducer {
+ public:
+  // `properties` as ChangelogStoreOptions::properties.
+  static absl::StatusOr<std::unique_ptr<ChangelogProducer>> Create(
+      const KafkaProperties& properties, const std::string& topic,
+      std::function<void(const absl::Status&)> on_client_error = nullptr);
+  ChangelogProducer(const ChangelogProducer&) = delete;
+  ChangelogProducer& operator=(const ChangelogProducer&) = delete;
+  // Purges what is not delivered; destroy the stores first.
+  ~ChangelogProducer();
+
+  // Waits until every queued message of every store is acknowledged or
+  // failed (a failure is the producing store's, see CompleteWrite), at most
+  // `timeout_ms` (negative: no limit): DeadlineExceeded then.
+  absl::Status Flush(int64_t timeout_ms = -1);
+
+  struct Impl;
+
+ private:
+  explicit ChangelogProducer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+  friend class ChangelogStore;
 };
 
 class ChangelogStore : public engine::StateStore {
@@ -179,11 +218,17 @@ class ChangelogStore : public engine::StateStore {
   // store. An empty batch does nothing. Errors: see the file comment.
   absl::Status Write(const engine::StateBatch& batch) override;
 
+  // Deferred mode: after ChangelogProducer::Flush(), applies the queued
+  // commit to the local store, or returns its delivery error (sticky, as a
+  // failed Write). OK when nothing is queued.
+  absl::Status CompleteWrite();
+
   // The seq of the last commit (0 for none); -1 before Restore().
   int64_t last_seq() const;
 
- private:
   struct Impl;
+
+ private:
   explicit ChangelogStore(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

@@ -744,5 +744,59 @@ TEST(ChangelogStore, RestoreIsUnavailableWhenBrokersAreDown) {
             absl::StatusCode::kFailedPrecondition);
 }
 
+TEST(ChangelogStore, SharedProducerDeferredWritesApplyOnlyAfterCompleteWrite) {
+  std::unique_ptr<MockCluster> cluster = StartCluster();
+  ASSERT_NE(cluster, nullptr);
+  auto shared = ChangelogProducer::Create(
+      {{"bootstrap.servers", cluster->bootstrap_servers()}}, kTopic);
+  ASSERT_TRUE(shared.ok()) << shared.status();
+  engine::MemoryStateStore local;
+  // Two partitions' stores over one local store and one producer.
+  ChangelogStoreOptions o2 = Options(*cluster);
+  o2.shared_producer = shared->get();
+  o2.deferred = true;
+  ChangelogStoreOptions o1 = o2;
+  o1.partition = 1;
+  o1.local_prefix = "p1/";
+  auto s2 = ChangelogStore::Create(o2, &local);
+  auto s1 = ChangelogStore::Create(o1, &local);
+  ASSERT_TRUE(s2.ok() && s1.ok());
+  ASSERT_TRUE((*s2)->Restore().ok());
+  ASSERT_TRUE((*s1)->Restore().ok());
+
+  ASSERT_TRUE((*s2)->Write(Batch({{"p2/a", "1"}, {"p2/b", "2"}})).ok());
+  ASSERT_TRUE((*s1)->Write(Batch({{"p1/a", "x"}})).ok());
+  // Queued, not yet local; a second write before completing is refused.
+  EXPECT_TRUE(Dump(local).empty());
+  EXPECT_EQ((*s2)->Write(Batch({{"p2/c", "3"}})).code(),
+            absl::StatusCode::kFailedPrecondition);
+  ASSERT_TRUE((*shared)->Flush(20000).ok());
+  ASSERT_TRUE((*s2)->CompleteWrite().ok());
+  ASSERT_TRUE((*s1)->CompleteWrite().ok());
+  EXPECT_EQ(Dump(local),
+            (KeyValues{{"p2/a", "1"}, {"p2/b", "2"}, {kMeta, "1"}}));
+  EXPECT_EQ(Dump(local, "p1/"),
+            (KeyValues{{"p1/a", "x"}, {"p1/meta/changelog", "1"}}));
+  ASSERT_TRUE((*s2)->Write(Batch({{"p2/a", std::nullopt}})).ok());
+  ASSERT_TRUE((*shared)->Flush(20000).ok());
+  ASSERT_TRUE((*s2)->CompleteWrite().ok());
+
+  // Each partition's changelog restores its own state only.
+  engine::MemoryStateStore fresh;
+  std::unique_ptr<ChangelogStore> r = Restored(*cluster, &fresh);
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(Dump(fresh), (KeyValues{{"p2/b", "2"}, {kMeta, "2"}}));
+  EXPECT_TRUE(Dump(fresh, "p1/").empty());
+
+  // A deferred commit whose delivery fails is not applied locally.
+  s1->reset();
+  ASSERT_TRUE(cluster->SetBrokerDown(MockCluster::kAllBrokers).ok());
+  ASSERT_TRUE((*s2)->Write(Batch({{"p2/z", "9"}})).ok());
+  EXPECT_EQ((*shared)->Flush(1500).code(), absl::StatusCode::kDeadlineExceeded);
+  s2->reset();  // dropping the store with the commit unapplied
+  EXPECT_EQ(Dump(local).count("p2/z"), 0u);
+  ASSERT_TRUE(cluster->SetBrokerUp(MockCluster::kAllBrokers).ok());
+}
+
 }  // namespace
 }  // namespace txflag::connectors::kafka

@@ -441,6 +441,9 @@ class Runner {
   int32_t input_partitions_ = 0;
   int32_t internal_partitions_ = 0;
   std::map<int32_t, InputPartition> inputs_;
+  // One producer for every task's changelog (declared before tasks_, so the
+  // tasks' stores go first).
+  std::unique_ptr<ChangelogProducer> changelog_producer_;
   std::map<int32_t, std::unique_ptr<Task>> tasks_;
   // The first error of a rebalance callback (returned by the main loop).
   absl::Status callback_status_;
@@ -674,6 +677,12 @@ absl::Status Runner::Setup() {
   };
   TXFLAG_ASSIGN_OR_RETURN(repartition_producer_,
                           internal::Producer::Create(config));
+  TXFLAG_ASSIGN_OR_RETURN(
+      changelog_producer_,
+      ChangelogProducer::Create(ProducerProperties(), o_.changelog_topic,
+                                [this](const absl::Status& s) {
+                                  OnClientError("changelog producer", s);
+                                }));
 
   internal::TopicPartitionListPtr topics(rd_kafka_topic_partition_list_new(2));
   rd_kafka_topic_partition_list_add(topics.get(), o_.input_topic.c_str(),
@@ -787,6 +796,8 @@ absl::StatusOr<std::unique_ptr<Task>> Runner::OpenTask(int32_t partition) {
     changelog.on_client_error = [this](const absl::Status& s) {
       OnClientError("changelog", s);
     };
+    changelog.shared_producer = changelog_producer_.get();
+    changelog.deferred = true;
     TXFLAG_ASSIGN_OR_RETURN(task->changelog,
                             ChangelogStore::Create(changelog, o_.store));
     ChangelogStore::RestoreStats stats;
@@ -1244,9 +1255,21 @@ absl::Status Runner::Commit() {
       FlushWaiting("alerts", [&] { return kafka_alerts_->Flush(); }));
   TXFLAG_RETURN_IF_ERROR(FlushWaiting(
       "dead letters", [&] { return kafka_dlq_->Flush().status(); }));
+  // Each task's commit is queued to its changelog partition; one flush
+  // acknowledges them all; then each is written locally.
   for (auto& [p, task] : tasks_) {
     TXFLAG_RETURN_IF_ERROR(task->processor->Commit(
         p < 0 ? InProcessCheckpoint() : TaskCheckpoint(*task)));
+  }
+  if (changelog_producer_ != nullptr && !tasks_.empty()) {
+    TXFLAG_RETURN_IF_ERROR(FlushWaiting("state changelog", [&] {
+      return changelog_producer_->Flush(kFlushSliceMs);
+    }));
+    for (auto& [p, task] : tasks_) {
+      if (task->changelog != nullptr) {
+        TXFLAG_RETURN_IF_ERROR(task->changelog->CompleteWrite());
+      }
+    }
   }
   // Group offsets: the input's (what stage 1 emitted, now acknowledged) and,
   // for lag monitoring only, the tasks'.
