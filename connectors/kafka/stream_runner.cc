@@ -388,7 +388,9 @@ class Runner {
   void OnClientError(std::string_view who, const absl::Status& status);
 
   absl::Status Setup();
-  absl::Status CreateConsumer();
+  // A consumer of group `group` (client.id `client_id`), with the rebalance
+  // callback in repartition mode.
+  absl::StatusOr<internal::HandlePtr> CreateConsumer(const char* client_id);
   absl::StatusOr<int32_t> PartitionCount(const std::string& topic);
   absl::Status EnsureTopic(const std::string& topic, int32_t partitions,
                            bool compacted);
@@ -399,8 +401,10 @@ class Runner {
                           void* opaque);
   static void OnError(rd_kafka_t* rk, int err, const char* reason,
                       void* opaque);
-  absl::Status Assign(rd_kafka_topic_partition_list_t* partitions);
-  absl::Status Revoke();
+  // Rebalance of consumer `rk` (stage 1's or stage 2's).
+  absl::Status Assign(rd_kafka_t* rk,
+                      rd_kafka_topic_partition_list_t* partitions);
+  absl::Status Revoke(rd_kafka_t* rk);
   absl::StatusOr<std::unique_ptr<Task>> OpenTask(int32_t partition);
 
   absl::Status OnMessage(const rd_kafka_message_t* message);
@@ -431,7 +435,14 @@ class Runner {
   StreamRunSummary* summary_;
   std::string bootstrap_;
   Metrics metrics_;
+  // Stage 1's consumer (the input topic; everything in in-process mode),
+  // and stage 2's (the repartition topic). Two consumers in one group, so
+  // each has its own fetch queue: a backlog of fetched input never stands in
+  // front of the legs the tasks need next.
   internal::HandlePtr consumer_;
+  internal::HandlePtr task_consumer_;
+  bool inputs_assigned_ = false;
+  bool tasks_assigned_ = false;
   bool closed_ = false;
   std::unique_ptr<internal::Producer> repartition_producer_;
   std::unique_ptr<KafkaAlertSink> kafka_alerts_;
@@ -491,10 +502,11 @@ void Runner::OnError(rd_kafka_t* rk, int err, const char* reason,
       internal::KafkaStatus(static_cast<rd_kafka_resp_err_t>(err), reason));
 }
 
-absl::Status Runner::CreateConsumer() {
+absl::StatusOr<internal::HandlePtr> Runner::CreateConsumer(
+    const char* client_id) {
   TXFLAG_ASSIGN_OR_RETURN(internal::ConfPtr conf,
                           internal::NewConf({
-                              {"client.id", "txflag-run"},
+                              {"client.id", client_id},
                               {"group.id", o_.group},
                               {"enable.auto.commit", "false"},
                               {"enable.auto.offset.store", "false"},
@@ -521,9 +533,11 @@ absl::Status Runner::CreateConsumer() {
   }
   rd_kafka_conf_set_opaque(conf.get(), this);
   TXFLAG_ASSIGN_OR_RETURN(
-      consumer_, internal::NewHandle(RD_KAFKA_CONSUMER, std::move(conf)));
-  return internal::KafkaStatus(rd_kafka_poll_set_consumer(consumer_.get()),
-                               "poll_set_consumer");
+      internal::HandlePtr consumer,
+      internal::NewHandle(RD_KAFKA_CONSUMER, std::move(conf)));
+  TXFLAG_RETURN_IF_ERROR(internal::KafkaStatus(
+      rd_kafka_poll_set_consumer(consumer.get()), "poll_set_consumer"));
+  return consumer;
 }
 
 absl::StatusOr<int32_t> Runner::PartitionCount(const std::string& topic) {
@@ -631,7 +645,7 @@ absl::Status Runner::Setup() {
   const std::string_view reset =
       internal::FindProperty(o_.properties, "auto.offset.reset");
   start_at_end_ = reset == "latest" || reset == "end" || reset == "largest";
-  TXFLAG_RETURN_IF_ERROR(CreateConsumer());
+  TXFLAG_ASSIGN_OR_RETURN(consumer_, CreateConsumer("txflag-run"));
   TXFLAG_ASSIGN_OR_RETURN(input_partitions_, PartitionCount(o_.input_topic));
 
   KafkaAlertSinkOptions alert_options;
@@ -684,15 +698,19 @@ absl::Status Runner::Setup() {
                                   OnClientError("changelog producer", s);
                                 }));
 
-  internal::TopicPartitionListPtr topics(rd_kafka_topic_partition_list_new(2));
-  rd_kafka_topic_partition_list_add(topics.get(), o_.input_topic.c_str(),
-                                    RD_KAFKA_PARTITION_UA);
-  rd_kafka_topic_partition_list_add(topics.get(), o_.repartition_topic.c_str(),
-                                    RD_KAFKA_PARTITION_UA);
-  TXFLAG_RETURN_IF_ERROR(
-      internal::KafkaStatus(rd_kafka_subscribe(consumer_.get(), topics.get()),
-                            absl::StrCat("subscribing to ", o_.input_topic,
-                                         " and ", o_.repartition_topic)));
+  TXFLAG_ASSIGN_OR_RETURN(task_consumer_, CreateConsumer("txflag-run-tasks"));
+  for (auto [consumer, topic] :
+       {std::pair<rd_kafka_t*, const std::string*>{consumer_.get(),
+                                                   &o_.input_topic},
+        {task_consumer_.get(), &o_.repartition_topic}}) {
+    internal::TopicPartitionListPtr topics(
+        rd_kafka_topic_partition_list_new(1));
+    rd_kafka_topic_partition_list_add(topics.get(), topic->c_str(),
+                                      RD_KAFKA_PARTITION_UA);
+    TXFLAG_RETURN_IF_ERROR(
+        internal::KafkaStatus(rd_kafka_subscribe(consumer, topics.get()),
+                              absl::StrCat("subscribing to ", *topic)));
+  }
   LogEvent(LogLevel::kInfo, "started",
            {{"mode", "repartition"},
             {"group", o_.group},
@@ -887,14 +905,14 @@ void Runner::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
   auto* self = static_cast<Runner*>(opaque);
   absl::Status status;
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-    status = self->Assign(partitions);
+    status = self->Assign(rk, partitions);
     if (!status.ok()) {
       // Take nothing: the main loop returns the error and the process exits;
       // the group moves the partitions to another member.
       rd_kafka_assign(rk, nullptr);
     }
   } else {
-    status = self->Revoke();
+    status = self->Revoke(rk);
     rd_kafka_assign(rk, nullptr);
   }
   if (!status.ok() && self->callback_status_.ok()) {
@@ -902,7 +920,8 @@ void Runner::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
   }
 }
 
-absl::Status Runner::Assign(rd_kafka_topic_partition_list_t* partitions) {
+absl::Status Runner::Assign(rd_kafka_t* rk,
+                            rd_kafka_topic_partition_list_t* partitions) {
   Inc(metrics_.rebalances);
   ++summary_->rebalances;
   const auto start = Clock::now();
@@ -956,14 +975,19 @@ absl::Status Runner::Assign(rd_kafka_topic_partition_list_t* partitions) {
       tasks.push_back(absl::StrCat(tp.partition));
     }
   }
-  TXFLAG_RETURN_IF_ERROR(internal::KafkaStatus(
-      rd_kafka_assign(consumer_.get(), partitions), "assigning partitions"));
-  assigned_once_ = true;
-  input_paused_for_lag_ = false;
-  if (metrics_.assigned != nullptr) {
-    metrics_.assigned->Set(static_cast<double>(partitions->cnt));
+  TXFLAG_RETURN_IF_ERROR(internal::KafkaStatus(rd_kafka_assign(rk, partitions),
+                                               "assigning partitions"));
+  if (rk == task_consumer_.get()) {
+    tasks_assigned_ = true;
+  } else {
+    inputs_assigned_ = true;
+    input_paused_for_lag_ = false;
   }
-  if (o_.ready != nullptr) o_.ready->store(true);
+  assigned_once_ = inputs_assigned_ && tasks_assigned_;
+  if (metrics_.assigned != nullptr) {
+    metrics_.assigned->Set(static_cast<double>(inputs_.size() + tasks_.size()));
+  }
+  if (o_.ready != nullptr) o_.ready->store(assigned_once_);
   LogEvent(LogLevel::kInfo, "partitions_assigned",
            {{"input", absl::StrJoin(inputs, ",")},
             {"tasks", absl::StrJoin(tasks, ",")},
@@ -971,22 +995,31 @@ absl::Status Runner::Assign(rd_kafka_topic_partition_list_t* partitions) {
   return absl::OkStatus();
 }
 
-absl::Status Runner::Revoke() {
+absl::Status Runner::Revoke(rd_kafka_t* rk) {
   Inc(metrics_.rebalances);
   ++summary_->rebalances;
   if (o_.ready != nullptr) o_.ready->store(false);
+  // Commits everything (both stages): cheap, and the simplest invariant.
   absl::Status status = Commit();
+  const bool tasks = rk == task_consumer_.get();
   LogEvent(status.ok() ? LogLevel::kInfo : LogLevel::kError,
            "partitions_revoked",
-           {{"input", absl::StrCat(inputs_.size())},
-            {"tasks", absl::StrCat(tasks_.size())},
+           {{tasks ? "tasks" : "input",
+             absl::StrCat(tasks ? tasks_.size() : inputs_.size())},
             {"committed", status.ok() ? "true" : "false"}});
   // Unemitted input is read again by the next owner from the committed
   // offsets; tasks are reopened from the store (or the changelog).
-  inputs_.clear();
-  tasks_.clear();
-  input_paused_for_lag_ = false;
-  if (metrics_.assigned != nullptr) metrics_.assigned->Set(0);
+  if (tasks) {
+    tasks_.clear();
+    tasks_assigned_ = false;
+  } else {
+    inputs_.clear();
+    inputs_assigned_ = false;
+    input_paused_for_lag_ = false;
+  }
+  if (metrics_.assigned != nullptr) {
+    metrics_.assigned->Set(static_cast<double>(inputs_.size() + tasks_.size()));
+  }
   return status;
 }
 
@@ -1273,27 +1306,37 @@ absl::Status Runner::Commit() {
   }
   // Group offsets: the input's (what stage 1 emitted, now acknowledged) and,
   // for lag monitoring only, the tasks'.
-  internal::TopicPartitionListPtr offsets(rd_kafka_topic_partition_list_new(
-      static_cast<int>(inputs_.size() + tasks_.size())));
+  internal::TopicPartitionListPtr input_offsets(
+      rd_kafka_topic_partition_list_new(static_cast<int>(inputs_.size())));
   for (const auto& [p, input] : inputs_) {
     if (input.emitted_next < 0) continue;
-    rd_kafka_topic_partition_list_add(offsets.get(), o_.input_topic.c_str(), p)
+    rd_kafka_topic_partition_list_add(input_offsets.get(),
+                                      o_.input_topic.c_str(), p)
         ->offset = input.emitted_next;
   }
+  internal::TopicPartitionListPtr task_offsets(
+      rd_kafka_topic_partition_list_new(static_cast<int>(tasks_.size())));
   for (const auto& [p, task] : tasks_) {
     if (p < 0 || task->next_offset < 0) continue;
-    rd_kafka_topic_partition_list_add(offsets.get(),
+    rd_kafka_topic_partition_list_add(task_offsets.get(),
                                       o_.repartition_topic.c_str(), p)
         ->offset = task->next_offset;
   }
-  if (offsets->cnt > 0) {
-    // Synchronous for the input offsets (stage 1's progress); an error here
-    // only means some legs are produced again, and skipped by the tasks.
-    absl::Status status = internal::KafkaStatus(
-        rd_kafka_commit(consumer_.get(), offsets.get(), 0),
-        "committing offsets to the group");
+  for (auto [consumer, offsets] :
+       {std::pair<rd_kafka_t*, rd_kafka_topic_partition_list_t*>{
+            consumer_.get(), input_offsets.get()},
+        {task_consumer_.get(), task_offsets.get()}}) {
+    if (consumer == nullptr || offsets->cnt == 0) continue;
+    // Synchronous: the input offsets are stage 1's progress. A failure only
+    // means some legs are produced again (and skipped by the tasks).
+    absl::Status status =
+        internal::KafkaStatus(rd_kafka_commit(consumer, offsets, 0),
+                              "committing offsets to the group");
     if (!status.ok()) {
-      LogEvent(LogLevel::kWarning, "offset_commit_failed",
+      // While closing, the first consumer's leave already started a
+      // rebalance; Finish() committed the offsets before that.
+      LogEvent(closed_ ? LogLevel::kDebug : LogLevel::kWarning,
+               "offset_commit_failed",
                {{"detail", std::string(status.message())}});
     }
   }
@@ -1336,7 +1379,7 @@ void Runner::UpdateGauges() {
   for (const auto& [p, task] : tasks_) {
     if (p < 0) continue;
     int64_t low = 0, high = 0;
-    if (rd_kafka_get_watermark_offsets(consumer_.get(),
+    if (rd_kafka_get_watermark_offsets(task_consumer_.get(),
                                        o_.repartition_topic.c_str(), p, &low,
                                        &high) == RD_KAFKA_RESP_ERR_NO_ERROR &&
         high >= 0) {
@@ -1357,7 +1400,7 @@ void Runner::Backpressure() {
   for (const auto& [p, task] : tasks_) {
     int64_t lag = task->produced_here - task->consumed_here;
     int64_t low = 0, high = -1;
-    if (rd_kafka_get_watermark_offsets(consumer_.get(),
+    if (rd_kafka_get_watermark_offsets(task_consumer_.get(),
                                        o_.repartition_topic.c_str(), p, &low,
                                        &high) == RD_KAFKA_RESP_ERR_NO_ERROR &&
         high >= 0) {
@@ -1419,7 +1462,9 @@ void Runner::Close() {
   if (consumer_ == nullptr) return;
   // Leaves the group; the revocation callback commits again (cheap: nothing
   // changed) and drops the tasks.
+  // Stage 1 first: its revocation flushes the legs it produced.
   rd_kafka_consumer_close(consumer_.get());
+  if (task_consumer_ != nullptr) rd_kafka_consumer_close(task_consumer_.get());
   tasks_.clear();
   inputs_.clear();
   if (o_.ready != nullptr) o_.ready->store(false);
@@ -1438,7 +1483,19 @@ absl::Status Runner::Run() {
           std::chrono::duration<double>(Clock::now() - start).count();
       return status;
     }
-    internal::MessagePtr message(rd_kafka_consumer_poll(consumer_.get(), 20));
+    // Stage 2 first: the tasks' legs.
+    int task_messages = 0;
+    if (task_consumer_ != nullptr) {
+      for (; task_messages < 5000; ++task_messages) {
+        internal::MessagePtr leg(
+            rd_kafka_consumer_poll(task_consumer_.get(), 0));
+        if (leg == nullptr) break;
+        TXFLAG_RETURN_IF_ERROR(OnMessage(leg.get()));
+      }
+      TXFLAG_RETURN_IF_ERROR(callback_status_);
+    }
+    internal::MessagePtr message(
+        rd_kafka_consumer_poll(consumer_.get(), task_messages > 0 ? 0 : 5));
     TXFLAG_RETURN_IF_ERROR(callback_status_);
     if (message != nullptr) {
       TXFLAG_RETURN_IF_ERROR(OnMessage(message.get()));
