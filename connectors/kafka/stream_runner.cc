@@ -286,7 +286,9 @@ struct Pending {
 
 struct InputPartition {
   int32_t partition = 0;
-  std::deque<Pending> queue;
+  // Owned; recycled through Runner::free_pending_ (a decoded payment holds a
+  // dozen strings: reusing them keeps the allocator out of the hot path).
+  std::deque<std::unique_ptr<Pending>> queue;
   bool caught_up = false;     // end of partition reached, nothing since
   int64_t emitted_next = -1;  // offset after the last emitted record
   int64_t next = -1;          // offset after the last record read
@@ -452,6 +454,7 @@ class Runner {
   int32_t input_partitions_ = 0;
   int32_t internal_partitions_ = 0;
   std::map<int32_t, InputPartition> inputs_;
+  std::vector<std::unique_ptr<Pending>> free_pending_;
   // One producer for every task's changelog (declared before tasks_, so the
   // tasks' stores go first).
   std::unique_ptr<ChangelogProducer> changelog_producer_;
@@ -1077,7 +1080,14 @@ absl::Status Runner::OnInputMessage(const rd_kafka_message_t* message) {
   if (message->offset < input.next) return absl::OkStatus();
   ++summary_->input_messages;
   Inc(metrics_.input_messages);
-  Pending& pending = input.queue.emplace_back();
+  std::unique_ptr<Pending> recycled;
+  if (!free_pending_.empty()) {
+    recycled = std::move(free_pending_.back());
+    free_pending_.pop_back();
+  } else {
+    recycled = std::make_unique<Pending>();
+  }
+  Pending& pending = *input.queue.emplace_back(std::move(recycled));
   pending.offset = message->offset;
   rd_kafka_timestamp_type_t type;
   pending.timestamp_ms = rd_kafka_message_timestamp(message, &type);
@@ -1142,16 +1152,19 @@ absl::Status Runner::EmitReady(bool force) {
         continue;
       }
       if (best == nullptr ||
-          input.queue.front().event_ts < best->queue.front().event_ts) {
+          input.queue.front()->event_ts < best->queue.front()->event_ts) {
         best = &input;
       }
     }
     if (best == nullptr) return absl::OkStatus();
     // A reject (event_ts min()) can go at once; a payment waits while a
     // partition may still bring an earlier one.
-    if (best->queue.front().event_ts > limit) return absl::OkStatus();
-    TXFLAG_RETURN_IF_ERROR(Emit(best, &best->queue.front()));
-    best->emitted_next = best->queue.front().offset + 1;
+    if (best->queue.front()->event_ts > limit) return absl::OkStatus();
+    TXFLAG_RETURN_IF_ERROR(Emit(best, best->queue.front().get()));
+    best->emitted_next = best->queue.front()->offset + 1;
+    if (free_pending_.size() < kMaxQueuedPerInput) {
+      free_pending_.push_back(std::move(best->queue.front()));
+    }
     best->queue.pop_front();
     if (best->paused && best->queue.size() < kMaxQueuedPerInput / 4 &&
         !input_paused_for_lag_) {
