@@ -259,9 +259,22 @@ class MeteredRejectSink : public engine::RejectSink {
     // The reason's first words ("late:", "no exchange rate", "not a ...")
     // carry no account data; cut at the first ':' or quote to be sure.
     std::string_view kind = reason.substr(0, reason.find_first_of(":'\""));
-    LogEvent(LogLevel::kInfo, "dead_letter",
-             {{"location", std::string(location)},
-              {"kind", std::string(kind.substr(0, 60))}});
+    kind = kind.substr(0, 60);
+    LogEvent(
+        LogLevel::kDebug, "dead_letter",
+        {{"location", std::string(location)}, {"kind", std::string(kind)}});
+    // At info level, one line per 10 s at most: a burst of bad records
+    // must not flood the log.
+    ++unlogged_;
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_info_ >= std::chrono::seconds(10)) {
+      LogEvent(LogLevel::kInfo, "dead_letters",
+               {{"count", absl::StrCat(unlogged_)},
+                {"last_location", std::string(location)},
+                {"last_kind", std::string(kind)}});
+      unlogged_ = 0;
+      last_info_ = now;
+    }
     return absl::OkStatus();
   }
   absl::StatusOr<std::string> Flush() override { return inner_->Flush(); }
@@ -273,6 +286,8 @@ class MeteredRejectSink : public engine::RejectSink {
   KafkaDeadLetterSink* inner_;
   Metrics* metrics_;
   StreamRunSummary* summary_;
+  int64_t unlogged_ = 0;
+  std::chrono::steady_clock::time_point last_info_{};
 };
 
 // A record read from an input partition, waiting for stage 1 to emit it in
