@@ -153,9 +153,10 @@ struct Metrics {
         alert_latency,
         r->GetHistogram(
             "txflag_alert_latency_seconds",
-            "From the Kafka timestamp of the payment that raised a revision "
-            "(when it was produced to the input topic) to the revision being "
-            "handed to the alert producer.",
+            "From the Kafka timestamp (input produce time) of the record "
+            "whose arrival made the engine process the payment that raised a "
+            "revision (that payment itself with allowed lateness 0) to the "
+            "revision being handed to the alert producer.",
             engine::EndToEndBucketsSeconds()));
     TXFLAG_ASSIGN_OR_RETURN(
         commit_seconds,
