@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 #include <utility>
 
@@ -20,7 +21,9 @@ namespace txflag::engine {
 namespace {
 
 // 2: one key per window (win/) and per account's open alerts (open/).
-constexpr uint32_t kFormatVersion = 2;
+// 3: one key per buffered payment (buf/) instead of the whole reorder
+//    buffer in the checkpoint. Format 2 state is read and converted.
+constexpr uint32_t kFormatVersion = 3;
 constexpr int64_t kNoTimestamp = std::numeric_limits<int64_t>::min();
 
 uint64_t CounterpartyHash(const std::string& account, const std::string& name) {
@@ -130,6 +133,11 @@ std::string Processor::AlertKey(std::string_view alert_id) const {
 std::string Processor::CheckpointKey() const {
   return absl::StrCat(options_.state_prefix, "meta/checkpoint");
 }
+std::string Processor::BufferKey(int64_t seq) const {
+  char digits[24];
+  std::snprintf(digits, sizeof(digits), "%020lld", static_cast<long long>(seq));
+  return absl::StrCat(options_.state_prefix, "buf/", digits);
+}
 
 absl::Status Processor::Restore() {
   TXFLAG_ASSIGN_OR_RETURN(std::optional<std::string> stored,
@@ -147,7 +155,8 @@ absl::Status Processor::Restore() {
         "' is corrupt: restore the state dir from a backup or start with "
         "--fresh"));
   }
-  if (checkpoint_.format_version() != kFormatVersion) {
+  const bool format2 = checkpoint_.format_version() == 2;
+  if (checkpoint_.format_version() != kFormatVersion && !format2) {
     return absl::FailedPreconditionError(
         absl::StrCat("state was written by a txflag with state format ",
                      checkpoint_.format_version(), "; this one reads format ",
@@ -161,8 +170,8 @@ absl::Status Processor::Restore() {
                      pack_->stamp.content_hash(),
                      "): use another --state-dir, or --fresh to start over"));
   }
-  // The buffer was saved in no particular order: push it back in arrival
-  // order.
+  // Format 2 kept the buffer in the checkpoint, in no particular order:
+  // push it back in arrival order; the next commit writes it as buf/ keys.
   std::sort(checkpoint_.mutable_buffer()->begin(),
             checkpoint_.mutable_buffer()->end(),
             [](const auto& a, const auto& b) { return a.seq() < b.seq(); });
@@ -171,6 +180,31 @@ absl::Status Processor::Restore() {
                  static_cast<Legs>(buffered.legs()));
   }
   checkpoint_.clear_buffer();
+  checkpoint_.set_format_version(kFormatVersion);
+  stored_seq_ = -1;
+  // Format 3: one key per buffered payment, in seq (arrival) order.
+  if (!format2) {
+    const std::string buf_prefix = absl::StrCat(options_.state_prefix, "buf/");
+    absl::Status buf_status;
+    txflag::v1::state::BufferedPayment buffered;
+    TXFLAG_RETURN_IF_ERROR(store_->Scan(
+        buf_prefix, [&](std::string_view key, std::string_view value) {
+          if (!buffered.ParseFromArray(value.data(),
+                                       static_cast<int>(value.size()))) {
+            buf_status = absl::DataLossError(absl::StrCat(
+                "buffered payment '", Av(key), "' in the state is corrupt"));
+            return false;
+          }
+          buffer_.Push(buffered.payment(), buffered.location(), buffered.seq(),
+                       static_cast<Legs>(buffered.legs()));
+          stored_seq_ = std::max(stored_seq_, buffered.seq());
+          return true;
+        }));
+    TXFLAG_RETURN_IF_ERROR(buf_status);
+    // Every payment pushed before the checkpoint has its key (or was
+    // processed and its key deleted).
+    stored_seq_ = std::max(stored_seq_, checkpoint_.next_seq() - 1);
+  }
 
   auto account_named = [&](std::string_view name) -> Account& {
     Account* account = FindOrCreateAccount(name);
@@ -280,8 +314,9 @@ absl::Status Processor::Drain() {
 }
 
 absl::Status Processor::Release(int64_t until) {
-  while (
-      buffer_.PopUntil(until, &current_, &current_location_, &current_legs_)) {
+  while (buffer_.PopUntil(until, &current_, &current_location_, &current_legs_,
+                          &current_seq_)) {
+    if (current_seq_ <= stored_seq_) released_.push_back(current_seq_);
     TXFLAG_RETURN_IF_ERROR(
         ProcessPayment(current_, current_location_, current_legs_));
   }
@@ -624,17 +659,23 @@ absl::Status Processor::Commit(std::string source_checkpoint) {
   }
   checkpoint_.set_source(std::move(source_checkpoint));
   checkpoint_.set_rejects(std::move(rejects_checkpoint));
-  buffer_.ForEach([&](const txflag::v1::Payment& payment,
-                      std::string_view location, int64_t seq, Legs legs) {
-    auto* buffered = checkpoint_.add_buffer();
-    *buffered->mutable_payment() = payment;
-    buffered->set_location(std::string(location));
-    buffered->set_seq(seq);
-    buffered->set_legs(static_cast<uint32_t>(legs));
-  });
+  // The reorder buffer: keys for the payments pushed since the last commit
+  // and still waiting, deletes for the stored ones processed since.
+  for (int64_t seq : released_) batch.Delete(BufferKey(seq));
+  txflag::v1::state::BufferedPayment buffered;
+  buffer_.ForEachAfter(
+      stored_seq_, [&](const txflag::v1::Payment& payment,
+                       std::string_view location, int64_t seq, Legs legs) {
+        *buffered.mutable_payment() = payment;
+        buffered.set_location(std::string(location));
+        buffered.set_seq(seq);
+        buffered.set_legs(static_cast<uint32_t>(legs));
+        batch.Put(BufferKey(seq), buffered.SerializeAsString());
+      });
   batch.Put(CheckpointKey(), checkpoint_.SerializeAsString());
-  checkpoint_.clear_buffer();
   TXFLAG_RETURN_IF_ERROR(store_->Write(batch));
+  released_.clear();
+  stored_seq_ = checkpoint_.next_seq() - 1;
   dirty_.clear();
   forgotten_.clear();
   closed_.clear();

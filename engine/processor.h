@@ -176,6 +176,8 @@ class Processor {
   std::string OpenAlertsKey(std::string_view account) const;
   std::string AlertKey(std::string_view alert_id) const;
   std::string CheckpointKey() const;
+  // <prefix>buf/<seq, 20 digits>: one buffered payment (format 3).
+  std::string BufferKey(int64_t seq) const;
 
   const rules::CompiledPack* pack_;
   Options options_;
@@ -207,6 +209,11 @@ class Processor {
   // Commit).
   absl::Status sink_status_;
   Legs current_legs_ = Legs::kBoth;
+  int64_t current_seq_ = 0;
+  // Buffered payments with seq <= stored_seq_ have a buf/ key; those
+  // processed since the last commit and in `released_` lose it at the next.
+  int64_t stored_seq_ = -1;
+  std::vector<int64_t> released_;
   int64_t evaluations_ = 0;  // counts down to the next timed evaluation
 };
 

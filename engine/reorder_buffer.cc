@@ -176,7 +176,7 @@ bool ReorderBuffer::HeapOrder(const Item& a, const Item& b) {
 }
 
 bool ReorderBuffer::PopUntil(int64_t until, txflag::v1::Payment* payment,
-                             std::string* location, Legs* legs) {
+                             std::string* location, Legs* legs, int64_t* seq) {
   const bool from_heap =
       !heap_.empty() &&
       (fifo_.empty() || Earlier(heap_.front(), heap_.front().bytes.data(),
@@ -185,6 +185,7 @@ bool ReorderBuffer::PopUntil(int64_t until, txflag::v1::Payment* payment,
     if (heap_.front().ts > until) return false;
     std::pop_heap(heap_.begin(), heap_.end(), HeapOrder);
     Decode(heap_.back().bytes, payment, location, legs);
+    if (seq != nullptr) *seq = heap_.back().seq;
     heap_.pop_back();
     return true;
   }
@@ -192,8 +193,28 @@ bool ReorderBuffer::PopUntil(int64_t until, txflag::v1::Payment* payment,
   const Slot slot = fifo_.front();
   fifo_.pop_front();
   Decode(std::string_view(slot.data, slot.size), payment, location, legs);
+  if (seq != nullptr) *seq = slot.seq;
   ReleaseFront(slot);
   return true;
+}
+
+void ReorderBuffer::ForEachAfter(
+    int64_t after,
+    const std::function<void(const txflag::v1::Payment&, std::string_view,
+                             int64_t, Legs)>& fn) const {
+  txflag::v1::Payment payment;
+  std::string location;
+  Legs legs;
+  for (const Item& item : heap_) {
+    if (item.seq <= after) continue;
+    Decode(item.bytes, &payment, &location, &legs);
+    fn(payment, location, item.seq, legs);
+  }
+  for (const Slot& slot : fifo_) {
+    if (slot.seq <= after) continue;
+    Decode(std::string_view(slot.data, slot.size), &payment, &location, &legs);
+    fn(payment, location, slot.seq, legs);
+  }
 }
 
 void ReorderBuffer::ForEach(

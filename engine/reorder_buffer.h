@@ -47,7 +47,8 @@ class ReorderBuffer {
   // until, removes it into *payment (every field overwritten, buffers reused),
   // *location and *legs and returns true; otherwise returns false.
   bool PopUntil(int64_t until, txflag::v1::Payment* payment,
-                std::string* location, Legs* legs = nullptr);
+                std::string* location, Legs* legs = nullptr,
+                int64_t* seq = nullptr);
 
   size_t size() const { return fifo_.size() + heap_.size(); }
 
@@ -56,6 +57,12 @@ class ReorderBuffer {
   void ForEach(const std::function<void(const txflag::v1::Payment&,
                                         std::string_view location, int64_t seq,
                                         Legs legs)>& fn) const;
+  // The same for the payments with seq > `after` only (the others are not
+  // decoded).
+  void ForEachAfter(int64_t after,
+                    const std::function<void(
+                        const txflag::v1::Payment&, std::string_view location,
+                        int64_t seq, Legs legs)>& fn) const;
 
  private:
   static constexpr size_t kChunkBytes = size_t{1} << 20;
