@@ -97,7 +97,6 @@ TEST(Strings, WithThousandsGroupsDigits) {
   EXPECT_EQ(WithThousands(INT64_MIN), "-9,223,372,036,854,775,808");
 }
 
-
 TEST(Log, FormatsLogfmtQuotingWhatNeedsIt) {
   EXPECT_EQ(FormatLogEvent(LogLevel::kWarning, "broker_unavailable",
                            {{"partition", "3"},

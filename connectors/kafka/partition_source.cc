@@ -179,10 +179,10 @@ struct KafkaPartitionSource::Impl {
     record->legs = engine::Legs::kBoth;
     record->location = Location(message.offset);
     const char* data = static_cast<const char*>(message.payload);
-    internal::DecodePaymentMessage(
-        data == nullptr ? std::string_view()
-                        : std::string_view(data, message.len),
-        options.encoding, record);
+    internal::DecodePaymentMessage(data == nullptr
+                                       ? std::string_view()
+                                       : std::string_view(data, message.len),
+                                   options.encoding, record);
   }
 };
 

@@ -182,8 +182,8 @@ using HeadersPtr = std::unique_ptr<rd_kafka_headers_t, HeadersDeleter>;
 
 absl::Status Producer::Produce(std::string_view key, std::string_view value,
                                std::string_view kind, std::string_view id,
-                               const MessageHeaders& headers,
-                               int32_t partition, int64_t timestamp_ms) {
+                               const MessageHeaders& headers, int32_t partition,
+                               int64_t timestamp_ms) {
   Impl& impl = *impl_;
   if (!impl.first_error.ok()) return impl.first_error;
   const intptr_t sequence = impl.sent.load(std::memory_order_relaxed) + 1;
@@ -206,8 +206,7 @@ absl::Status Producer::Produce(std::string_view key, std::string_view value,
         RD_KAFKA_V_KEY(const_cast<char*>(key.data()), key.size()),
         RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
         RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-        RD_KAFKA_V_PARTITION(partition < 0 ? RD_KAFKA_PARTITION_UA
-                                           : partition),
+        RD_KAFKA_V_PARTITION(partition < 0 ? RD_KAFKA_PARTITION_UA : partition),
         RD_KAFKA_V_TIMESTAMP(timestamp_ms),
         RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(sequence)),
         RD_KAFKA_V_HEADERS(rd_headers.get()), RD_KAFKA_V_END);
