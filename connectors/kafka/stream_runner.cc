@@ -437,7 +437,12 @@ class Runner {
   absl::Status ProcessInTask(Task* task, SourceRecord* record,
                              int64_t timestamp_ms);
 
-  absl::Status Commit();
+  // `sync_offsets`: wait for the group to store the offsets (on revocation
+  // and shutdown, so the next owner starts where this one stopped); the
+  // periodic commits send them without waiting (the state and its offsets
+  // are already committed; the group's copy is for stage 1's restart point
+  // and lag monitoring, and a lost one only repeats legs the tasks skip).
+  absl::Status Commit(bool sync_offsets = false);
   absl::Status FlushWaiting(std::string_view what,
                             const std::function<absl::Status()>& flush);
   std::string TaskCheckpoint(const Task& task) const;
@@ -1019,7 +1024,7 @@ absl::Status Runner::Revoke(rd_kafka_t* rk) {
   ++summary_->rebalances;
   if (o_.ready != nullptr) o_.ready->store(false);
   // Commits everything (both stages): cheap, and the simplest invariant.
-  absl::Status status = Commit();
+  absl::Status status = Commit(/*sync_offsets=*/true);
   const bool tasks = rk == task_consumer_.get();
   LogEvent(status.ok() ? LogLevel::kInfo : LogLevel::kError,
            "partitions_revoked",
@@ -1306,7 +1311,7 @@ absl::Status Runner::FlushWaiting(std::string_view what,
   }
 }
 
-absl::Status Runner::Commit() {
+absl::Status Runner::Commit(bool sync_offsets) {
   const auto start = Clock::now();
   if (repartition_producer_ != nullptr) {
     TXFLAG_RETURN_IF_ERROR(FlushWaiting("repartitioned legs", [&] {
@@ -1356,11 +1361,11 @@ absl::Status Runner::Commit() {
             consumer_.get(), input_offsets.get()},
         {task_consumer_.get(), task_offsets.get()}}) {
     if (consumer == nullptr || offsets->cnt == 0) continue;
-    // Synchronous: the input offsets are stage 1's progress. A failure only
-    // means some legs are produced again (and skipped by the tasks).
-    absl::Status status =
-        internal::KafkaStatus(rd_kafka_commit(consumer, offsets, 0),
-                              "committing offsets to the group");
+    // A failure only means some legs are produced again (and skipped by
+    // the tasks).
+    absl::Status status = internal::KafkaStatus(
+        rd_kafka_commit(consumer, offsets, sync_offsets ? 0 : 1),
+        "committing offsets to the group");
     if (!status.ok()) {
       // While closing, the first consumer's leave already started a
       // rebalance; Finish() committed the offsets before that.
@@ -1481,7 +1486,7 @@ absl::Status Runner::Finish(bool drain) {
       TXFLAG_RETURN_IF_ERROR(task->processor->Drain());
     }
   }
-  TXFLAG_RETURN_IF_ERROR(Commit());
+  TXFLAG_RETURN_IF_ERROR(Commit(/*sync_offsets=*/true));
   Close();
   return callback_status_;
 }
