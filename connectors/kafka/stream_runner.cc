@@ -308,6 +308,9 @@ struct InputPartition {
   bool caught_up = false;     // end of partition reached, nothing since
   int64_t emitted_next = -1;  // offset after the last emitted record
   int64_t next = -1;          // offset after the last record read
+  // High watermark asked of the brokers at assignment (the consumer's
+  // cached one is unknown until its first fetch).
+  int64_t known_high = -1;
   // When the last message arrived (or the partition was assigned).
   Clock::time_point last_activity = Clock::now();
   // Newest payment timestamp read from it; min() before the first.
@@ -794,6 +797,7 @@ absl::Status Runner::StartInProcess() {
                                                : low;
     if (it != offsets.end()) input.emitted_next = it->second;
     input.next = offset;
+    input.known_high = high;
     rd_kafka_topic_partition_list_add(list.get(), o_.input_topic.c_str(), p)
         ->offset = offset;
   }
@@ -989,6 +993,7 @@ absl::Status Runner::Assign(rd_kafka_t* rk,
         tp.offset = start_at_end_ ? high : low;
       }
       input.next = tp.offset;
+      input.known_high = high;
       inputs.push_back(absl::StrCat(tp.partition));
     } else if (o_.repartition_topic == tp.topic) {
       TXFLAG_ASSIGN_OR_RETURN(std::unique_ptr<Task> task,
@@ -1144,10 +1149,11 @@ int64_t Runner::EmitLimit(const InputPartition& input) const {
   int64_t low = 0, high = -1;
   if (rd_kafka_get_watermark_offsets(consumer_.get(), o_.input_topic.c_str(),
                                      input.partition, &low,
-                                     &high) == RD_KAFKA_RESP_ERR_NO_ERROR &&
-      high >= 0 && input.next >= 0 && high > input.next) {
-    return kBlocked;
+                                     &high) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    high = -1;
   }
+  high = std::max(high, input.known_high);
+  if (high >= 0 && input.next >= 0 && high > input.next) return kBlocked;
   // Silent for max_input_idle_ms (nothing arrived since): it does not hold
   // the others back.
   if (MillisSince(input.last_activity) >= o_.max_input_idle_ms) {
@@ -1307,7 +1313,9 @@ absl::Status Runner::FlushWaiting(std::string_view what,
           ": nothing was committed since the last commit; the next run "
           "resumes from there"));
     }
-    rd_kafka_poll(consumer_.get(), 0);
+    // The consumers are not polled here: their queues hold messages and
+    // rebalance events that must not be served in the middle of a commit.
+    // (Each flush slice is 5 s; max.poll.interval.ms is 300 s by default.)
   }
 }
 
@@ -1465,6 +1473,9 @@ void Runner::Backpressure() {
 
 bool Runner::Idle() const {
   if (!assigned_once_) return false;
+  // Between a revocation and the next assignment nothing is read: that is
+  // a rebalance, not the end of the input.
+  if (repartition() && !(inputs_assigned_ && tasks_assigned_)) return false;
   if (o_.input_finished != nullptr && !o_.input_finished->load()) return false;
   if (MillisSince(last_message_) < o_.exit_when_idle_ms) return false;
   for (const auto& [p, input] : inputs_) {
