@@ -212,10 +212,7 @@ absl::StatusOr<BacktestResult> RunBacktest(const BacktestOptions& options) {
   }
   // Configuration: the rule pack and the format name.
   absl::StatusOr<rules::CompiledPack> pack =
-      options.rules.empty()
-          ? rules::CompileRulePack(rules::DefaultRulePackText(),
-                                   "<built-in default pack>")
-          : rules::LoadRulePackFile(options.rules);
+      rules::LoadRulePackOrDefault(options.rules);
   if (!pack.ok()) return WithExit(pack.status(), kExitUsage);
   absl::StatusOr<connectors::FileFormat> format =
       connectors::ParseFileFormat(options.format);

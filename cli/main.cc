@@ -470,18 +470,10 @@ int main(int argc, char** argv) {
         all.push_back(std::move(alert));
       }
     }
-    std::stable_sort(all.begin(), all.end(), [](const auto& a, const auto& b) {
-      return a.score() > b.score();
-    });
-    std::printf("\nStrongest alerts (all %zu in %s/alerts.jsonl):\n",
-                all.size(), o.out_dir.c_str());
-    for (size_t i = 0; i < all.size() && i < 5; ++i) {
-      const auto& a = all[i];
-      std::printf("  %s  %s  %s  score %.0f, %d payments as evidence\n    %s\n",
-                  a.alert_id().c_str(), a.account().c_str(), a.rules(0).c_str(),
-                  a.score(), a.evidence().transactions_size(),
-                  a.explanation().c_str());
-    }
+    const std::string title =
+        absl::StrCat("\nStrongest alerts (all ", all.size(), " in ", o.out_dir,
+                     "/alerts.jsonl):");
+    txflag::cli::PrintStrongestAlerts(std::move(all), title);
     return 0;
   }
 

@@ -152,10 +152,7 @@ absl::StatusOr<kafka::StreamRunSummary> RunStreamCommand(
     SetMinLogLevel(LogLevel::kInfo);
   }
   absl::StatusOr<rules::CompiledPack> pack =
-      options.rules.empty()
-          ? rules::CompileRulePack(rules::DefaultRulePackText(),
-                                   "<built-in default pack>")
-          : rules::LoadRulePackFile(options.rules);
+      rules::LoadRulePackOrDefault(options.rules);
   if (!pack.ok()) return WithExit(pack.status(), kExitUsage);
 
   kafka::StreamRunnerOptions o;

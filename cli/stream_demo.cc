@@ -68,11 +68,25 @@ absl::Status Feed(const StreamDemoOptions& options, const std::string& servers,
 
 }  // namespace
 
+void PrintStrongestAlerts(std::vector<txflag::v1::Alert> alerts,
+                          const std::string& title) {
+  std::stable_sort(
+      alerts.begin(), alerts.end(),
+      [](const auto& a, const auto& b) { return a.score() > b.score(); });
+  std::printf("%s\n", title.c_str());
+  for (size_t i = 0; i < alerts.size() && i < 5; ++i) {
+    const auto& a = alerts[i];
+    std::printf("  %s  %s  %s  score %.0f, %d payments as evidence\n    %s\n",
+                a.alert_id().c_str(), a.account().c_str(),
+                a.rules_size() > 0 ? a.rules(0).c_str() : "", a.score(),
+                a.evidence().transactions_size(), a.explanation().c_str());
+  }
+}
+
 absl::Status RunStreamDemo(const StreamDemoOptions& options) {
   const auto start = Clock::now();
   TXFLAG_ASSIGN_OR_RETURN(rules::CompiledPack pack,
-                          rules::CompileRulePack(rules::DefaultRulePackText(),
-                                                 "<built-in default pack>"));
+                          rules::LoadRulePackOrDefault(""));
   std::optional<engine::Labels> labels;
   if (!options.labels.empty()) {
     TXFLAG_ASSIGN_OR_RETURN(labels, connectors::ReadLabelsCsv(options.labels));
@@ -198,17 +212,8 @@ absl::Status RunStreamDemo(const StreamDemoOptions& options) {
     }
     std::printf("\n");
   }
-  std::stable_sort(
-      alerts.begin(), alerts.end(),
-      [](const auto& a, const auto& b) { return a.score() > b.score(); });
-  std::printf("\nStrongest alerts:\n");
-  for (size_t i = 0; i < alerts.size() && i < 5; ++i) {
-    const auto& a = alerts[i];
-    std::printf("  %s  %s  %s  score %.0f, %d payments as evidence\n    %s\n",
-                a.alert_id().c_str(), a.account().c_str(), a.rules(0).c_str(),
-                a.score(), a.evidence().transactions_size(),
-                a.explanation().c_str());
-  }
+  std::printf("\n");
+  PrintStrongestAlerts(std::move(alerts), "Strongest alerts:");
   std::printf("\ntxflag demo: done in %.1f s in all\n", seconds);
   return absl::OkStatus();
 }

@@ -14,8 +14,10 @@
 #include <atomic>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
+#include "proto/alert.pb.h"
 
 namespace txflag::cli {
 
@@ -30,6 +32,11 @@ struct StreamDemoOptions {
 };
 
 absl::Status RunStreamDemo(const StreamDemoOptions& options);
+
+// Prints `title`, then the five highest-scoring alerts with their
+// explanations (the demo's ending, as an analyst would read them).
+void PrintStrongestAlerts(std::vector<txflag::v1::Alert> alerts,
+                          const std::string& title);
 
 }  // namespace txflag::cli
 

@@ -565,4 +565,11 @@ std::string_view DefaultRulePackText() {
                           internal::kDefaultRulePackSize);
 }
 
+absl::StatusOr<CompiledPack> LoadRulePackOrDefault(const std::string& path) {
+  if (path.empty()) {
+    return CompileRulePack(DefaultRulePackText(), "<built-in default pack>");
+  }
+  return LoadRulePackFile(path);
+}
+
 }  // namespace txflag::rules

@@ -57,6 +57,9 @@ absl::StatusOr<CompiledPack> LoadRulePackFile(const std::string& path);
 // binary so `txflag` works without a --rules flag.
 std::string_view DefaultRulePackText();
 
+// LoadRulePackFile(path), or the built-in default pack when `path` is empty.
+absl::StatusOr<CompiledPack> LoadRulePackOrDefault(const std::string& path);
+
 }  // namespace txflag::rules
 
 #endif  // TXFLAG_RULES_RULE_PACK_H_

@@ -155,23 +155,9 @@ struct ChangelogStore::Impl {
     Impl* self = this;
     if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR) return;
     if (!self->first_error.ok()) return;
-    const std::string context =
-        absl::StrCat("delivering a commit to ", self->where);
-    absl::Status status = internal::KafkaStatus(message->err, context);
-    if (message->err == RD_KAFKA_RESP_ERR__FATAL) {
-      char reason[512];
-      rd_kafka_resp_err_t cause =
-          rd_kafka_fatal_error(rk, reason, sizeof(reason));
-      status = absl::AbortedError(absl::StrCat(
-          context, ": fatal producer error ", rd_kafka_err2name(cause), ": ",
-          reason, "; recreate the store and Restore()"));
-    } else if (status.code() == absl::StatusCode::kUnavailable) {
-      status = absl::UnavailableError(absl::StrCat(
-          status.message(), "; check that the brokers (",
-          self->bootstrap_servers,
-          ") are up and reachable: a message waits at most message.timeout.ms "
-          "for them"));
-    }
+    absl::Status status = internal::DeliveryError(
+        rk, message, absl::StrCat("delivering a commit to ", self->where),
+        self->bootstrap_servers, "recreate the store and Restore()");
     self->first_error = std::move(status);
   }
 
@@ -755,22 +741,10 @@ absl::StatusOr<std::unique_ptr<ChangelogStore>> ChangelogStore::Create(
     shared->stores.insert(impl.get());
     return std::unique_ptr<ChangelogStore>(new ChangelogStore(std::move(impl)));
   }
-  TXFLAG_ASSIGN_OR_RETURN(internal::ConfPtr conf,
-                          internal::NewConf({{"client.id", "txflag-changelog"},
-                                             {"linger.ms", "5"},
-                                             {"log_level", "2"}}));
-  for (const auto& [key, value] : options.properties) {
-    TXFLAG_RETURN_IF_ERROR(internal::SetConf(conf.get(), key, value));
-  }
-  TXFLAG_RETURN_IF_ERROR(
-      internal::SetConf(conf.get(), "enable.idempotence", "true"));
-  TXFLAG_RETURN_IF_ERROR(internal::SetConf(conf.get(), "acks", "all"));
-  rd_kafka_conf_set_dr_msg_cb(conf.get(), &Impl::OnDelivery);
-  rd_kafka_conf_set_error_cb(conf.get(), &Impl::OnError);
-  rd_kafka_conf_set_opaque(conf.get(), impl.get());
-  TXFLAG_ASSIGN_OR_RETURN(
-      impl->owned_producer,
-      internal::NewHandle(RD_KAFKA_PRODUCER, std::move(conf)));
+  TXFLAG_ASSIGN_OR_RETURN(impl->owned_producer,
+                          internal::NewIdempotentProducer(
+                              options.properties, "txflag-changelog",
+                              &Impl::OnDelivery, &Impl::OnError, impl.get()));
   impl->producer = impl->owned_producer.get();
   return std::unique_ptr<ChangelogStore>(new ChangelogStore(std::move(impl)));
 }
@@ -869,21 +843,10 @@ absl::StatusOr<std::unique_ptr<ChangelogProducer>> ChangelogProducer::Create(
   auto impl = std::make_unique<Impl>();
   impl->topic = topic;
   impl->on_client_error = std::move(on_client_error);
-  TXFLAG_ASSIGN_OR_RETURN(internal::ConfPtr conf,
-                          internal::NewConf({{"client.id", "txflag-changelog"},
-                                             {"linger.ms", "5"},
-                                             {"log_level", "2"}}));
-  for (const auto& [key, value] : properties) {
-    TXFLAG_RETURN_IF_ERROR(internal::SetConf(conf.get(), key, value));
-  }
-  TXFLAG_RETURN_IF_ERROR(
-      internal::SetConf(conf.get(), "enable.idempotence", "true"));
-  TXFLAG_RETURN_IF_ERROR(internal::SetConf(conf.get(), "acks", "all"));
-  rd_kafka_conf_set_dr_msg_cb(conf.get(), &Impl::OnDelivery);
-  rd_kafka_conf_set_error_cb(conf.get(), &Impl::OnError);
-  rd_kafka_conf_set_opaque(conf.get(), impl.get());
-  TXFLAG_ASSIGN_OR_RETURN(
-      impl->handle, internal::NewHandle(RD_KAFKA_PRODUCER, std::move(conf)));
+  TXFLAG_ASSIGN_OR_RETURN(impl->handle,
+                          internal::NewIdempotentProducer(
+                              properties, "txflag-changelog", &Impl::OnDelivery,
+                              &Impl::OnError, impl.get()));
   return std::unique_ptr<ChangelogProducer>(
       new ChangelogProducer(std::move(impl)));
 }

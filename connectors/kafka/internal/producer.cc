@@ -55,6 +55,47 @@ absl::Status ValidateProducerConfig(const KafkaProperties& properties,
   return absl::OkStatus();
 }
 
+absl::StatusOr<HandlePtr> NewIdempotentProducer(
+    const KafkaProperties& properties, std::string_view client_id,
+    void (*on_delivery)(rd_kafka_t*, const rd_kafka_message_t*, void*),
+    void (*on_error)(rd_kafka_t*, int, const char*, void*), void* opaque) {
+  TXFLAG_ASSIGN_OR_RETURN(ConfPtr conf,
+                          NewConf({{"client.id", std::string(client_id)},
+                                   {"linger.ms", "5"},
+                                   {"log_level", "2"}}));
+  for (const auto& [key, value] : properties) {
+    TXFLAG_RETURN_IF_ERROR(SetConf(conf.get(), key, value));
+  }
+  TXFLAG_RETURN_IF_ERROR(SetConf(conf.get(), "enable.idempotence", "true"));
+  TXFLAG_RETURN_IF_ERROR(SetConf(conf.get(), "acks", "all"));
+  rd_kafka_conf_set_dr_msg_cb(conf.get(), on_delivery);
+  rd_kafka_conf_set_error_cb(conf.get(), on_error);
+  rd_kafka_conf_set_opaque(conf.get(), opaque);
+  return NewHandle(RD_KAFKA_PRODUCER, std::move(conf));
+}
+
+absl::Status DeliveryError(rd_kafka_t* rk, const rd_kafka_message_t* message,
+                           std::string_view context,
+                           std::string_view bootstrap_servers,
+                           std::string_view fatal_hint) {
+  absl::Status status = KafkaStatus(message->err, context);
+  if (message->err == RD_KAFKA_RESP_ERR__FATAL) {
+    char reason[512];
+    rd_kafka_resp_err_t cause =
+        rd_kafka_fatal_error(rk, reason, sizeof(reason));
+    return absl::AbortedError(absl::StrCat(
+        Av(context), ": fatal producer error ", rd_kafka_err2name(cause), ": ",
+        reason, "; ", Av(fatal_hint)));
+  }
+  if (status.code() == absl::StatusCode::kUnavailable) {
+    return absl::UnavailableError(absl::StrCat(
+        status.message(), "; check that the brokers (", Av(bootstrap_servers),
+        ") are up and reachable: a message waits at most message.timeout.ms "
+        "for them"));
+  }
+  return status;
+}
+
 struct Producer::Impl {
   std::string topic;
   std::string bootstrap_servers;
@@ -89,26 +130,13 @@ struct Producer::Impl {
     self->failed.fetch_add(1, std::memory_order_relaxed);
     if (!self->first_error.ok()) return;
     const auto sequence = reinterpret_cast<intptr_t>(message->_private);
-    std::string context = absl::StrCat(
+    const std::string context = absl::StrCat(
         "delivering message ", sequence, " to topic '", self->topic, "'",
         message->partition >= 0
             ? absl::StrCat(" partition ", message->partition)
             : std::string());
-    absl::Status status = KafkaStatus(message->err, context);
-    if (message->err == RD_KAFKA_RESP_ERR__FATAL) {
-      char reason[512];
-      rd_kafka_resp_err_t cause =
-          rd_kafka_fatal_error(rk, reason, sizeof(reason));
-      status = absl::AbortedError(absl::StrCat(
-          context, ": fatal producer error ", rd_kafka_err2name(cause), ": ",
-          reason, "; recreate the producer"));
-    } else if (status.code() == absl::StatusCode::kUnavailable) {
-      status = absl::UnavailableError(absl::StrCat(
-          status.message(), "; check that the brokers (",
-          self->bootstrap_servers,
-          ") are up and reachable: a message waits at most message.timeout.ms "
-          "for them"));
-    }
+    absl::Status status = DeliveryError(
+        rk, message, context, self->bootstrap_servers, "recreate the producer");
     self->first_error = std::move(status);
   }
 
@@ -134,20 +162,10 @@ absl::StatusOr<std::unique_ptr<Producer>> Producer::Create(
   impl->on_client_error = config.on_client_error;
   impl->bootstrap_servers =
       std::string(FindProperty(config.properties, "bootstrap.servers"));
-  TXFLAG_ASSIGN_OR_RETURN(ConfPtr conf,
-                          NewConf({{"client.id", config.client_id},
-                                   {"linger.ms", "5"},
-                                   {"log_level", "2"}}));
-  for (const auto& [key, value] : config.properties) {
-    TXFLAG_RETURN_IF_ERROR(SetConf(conf.get(), key, value));
-  }
-  TXFLAG_RETURN_IF_ERROR(SetConf(conf.get(), "enable.idempotence", "true"));
-  TXFLAG_RETURN_IF_ERROR(SetConf(conf.get(), "acks", "all"));
-  rd_kafka_conf_set_dr_msg_cb(conf.get(), &Impl::OnDelivery);
-  rd_kafka_conf_set_error_cb(conf.get(), &Impl::OnError);
-  rd_kafka_conf_set_opaque(conf.get(), impl.get());
-  TXFLAG_ASSIGN_OR_RETURN(impl->handle,
-                          NewHandle(RD_KAFKA_PRODUCER, std::move(conf)));
+  TXFLAG_ASSIGN_OR_RETURN(
+      impl->handle,
+      NewIdempotentProducer(config.properties, config.client_id,
+                            &Impl::OnDelivery, &Impl::OnError, impl.get()));
   return std::unique_ptr<Producer>(new Producer(std::move(impl)));
 }
 

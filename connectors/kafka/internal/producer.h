@@ -28,6 +28,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "connectors/kafka/internal/rdkafka_handles.h"
 #include "connectors/kafka/properties.h"
 
 namespace txflag::connectors::kafka::internal {
@@ -53,6 +54,24 @@ struct ProducerConfig {
 absl::Status ValidateProducerConfig(const KafkaProperties& properties,
                                     std::string_view topic,
                                     std::string_view role);
+
+// A librdkafka producer handle: txflag's defaults (client.id `client_id`,
+// linger.ms=5, log_level=2), then `properties` in order, then
+// enable.idempotence=true and acks=all; `on_delivery` / `on_error` with
+// `opaque` as librdkafka's callbacks. Validate the properties first
+// (ValidateProducerConfig). Shared by Producer and the changelog store.
+absl::StatusOr<HandlePtr> NewIdempotentProducer(
+    const KafkaProperties& properties, std::string_view client_id,
+    void (*on_delivery)(rd_kafka_t*, const rd_kafka_message_t*, void*),
+    void (*on_error)(rd_kafka_t*, int, const char*, void*), void* opaque);
+
+// The status for a failed delivery report: "<context>: <error>", with what
+// to do for a fatal error (Aborted: `fatal_hint`) or a broker problem
+// (Unavailable: check the brokers `bootstrap_servers`).
+absl::Status DeliveryError(rd_kafka_t* rk, const rd_kafka_message_t* message,
+                           std::string_view context,
+                           std::string_view bootstrap_servers,
+                           std::string_view fatal_hint);
 
 // Kafka message headers (name, value), in order; copied by Produce().
 using MessageHeaders =
