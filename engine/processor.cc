@@ -76,6 +76,10 @@ absl::Status Processor::Options::Validate() const {
         absl::StrCat("allowed lateness must be 0 or more seconds, got ",
                      allowed_lateness_seconds));
   }
+  if (streams < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("streams must be 0 or more, got ", streams));
+  }
   if (state_prefix.empty() || state_prefix.back() != '/') {
     return absl::InvalidArgumentError(
         absl::StrCat("state prefix must end in '/', got '", state_prefix, "'"));
@@ -147,6 +151,11 @@ absl::Status Processor::Restore() {
     checkpoint_.set_rule_pack_hash(pack_->stamp.content_hash());
     checkpoint_.set_max_seen_ts(kNoTimestamp);
     checkpoint_.set_last_sweep_day(kNoTimestamp);
+    checkpoint_.set_released_ts(kNoTimestamp);
+    for (int32_t s = 0; s < options_.streams; ++s) {
+      checkpoint_.add_stream_max_ts(kNoTimestamp);
+    }
+    stream_idle_.assign(std::max(options_.streams, 0), false);
     return rejects_->Restore("");
   }
   if (!checkpoint_.ParseFromString(*stored)) {
@@ -181,6 +190,15 @@ absl::Status Processor::Restore() {
   }
   checkpoint_.clear_buffer();
   checkpoint_.set_format_version(kFormatVersion);
+  // Streams: as many as the options say (more input partitions than when
+  // the state was written start unseen).
+  if (checkpoint_.stream_max_ts_size() == 0) {
+    checkpoint_.set_released_ts(kNoTimestamp);
+  }
+  while (checkpoint_.stream_max_ts_size() < options_.streams) {
+    checkpoint_.add_stream_max_ts(kNoTimestamp);
+  }
+  stream_idle_.assign(std::max(options_.streams, 0), false);
   stored_seq_ = -1;
   // Format 3: one key per buffered payment, in seq (arrival) order.
   if (!format2) {
@@ -290,6 +308,36 @@ absl::Status Processor::Process(SourceRecord* record) {
   }
   const int64_t ts = record->payment.timestamp().seconds();
   const int64_t max_seen = checkpoint_.max_seen_ts();
+  if (options_.streams > 0) {
+    if (record->stream < 0 || record->stream >= options_.streams) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(Av(record->location), ": stream ", record->stream,
+                       " outside 0..", options_.streams - 1));
+    }
+    if (checkpoint_.released_ts() != kNoTimestamp &&
+        ts < checkpoint_.released_ts()) {
+      stats->set_late(stats->late() + 1);
+      return Reject(
+          record->location,
+          absl::StrCat("late: timestamp ", FormatUtcTimestamp(ts),
+                       " is before the watermark ",
+                       FormatUtcTimestamp(checkpoint_.released_ts()),
+                       " (the oldest of the streams' newest timestamps "
+                       "minus the allowed lateness of ",
+                       options_.allowed_lateness_seconds, " s)"),
+          PaymentAsText(record->payment));
+    }
+    if (ts > max_seen) checkpoint_.set_max_seen_ts(ts);
+    auto* stream_max = checkpoint_.mutable_stream_max_ts();
+    if (ts > stream_max->Get(record->stream)) {
+      stream_max->Set(record->stream, ts);
+    }
+    stream_idle_[record->stream] = false;
+    const int64_t seq = checkpoint_.next_seq();
+    checkpoint_.set_next_seq(seq + 1);
+    buffer_.Push(record->payment, record->location, seq, record->legs);
+    return AdvanceStreams();
+  }
   if (max_seen != kNoTimestamp &&
       ts < max_seen - options_.allowed_lateness_seconds) {
     stats->set_late(stats->late() + 1);
@@ -307,6 +355,36 @@ absl::Status Processor::Process(SourceRecord* record) {
   checkpoint_.set_next_seq(seq + 1);
   buffer_.Push(record->payment, record->location, seq, record->legs);
   return Release(checkpoint_.max_seen_ts() - options_.allowed_lateness_seconds);
+}
+
+absl::Status Processor::SetStreamIdle(int32_t stream, bool idle) {
+  if (options_.streams <= 0 || stream < 0 || stream >= options_.streams) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("SetStreamIdle: no stream ", stream));
+  }
+  if (stream_idle_[stream] == idle) return absl::OkStatus();
+  stream_idle_[stream] = idle;
+  return AdvanceStreams();
+}
+
+absl::Status Processor::AdvanceStreams() {
+  // The oldest newest-timestamp over the active streams; a stream never
+  // seen and not idle holds everything back. All idle: the newest seen.
+  int64_t oldest = std::numeric_limits<int64_t>::max();
+  bool any_active = false;
+  for (int32_t s = 0; s < options_.streams; ++s) {
+    if (stream_idle_[s]) continue;
+    any_active = true;
+    oldest = std::min(oldest, checkpoint_.stream_max_ts(s));
+  }
+  if (!any_active) oldest = checkpoint_.max_seen_ts();
+  if (oldest == kNoTimestamp) return sink_status_;
+  const int64_t until = oldest - options_.allowed_lateness_seconds;
+  if (checkpoint_.released_ts() == kNoTimestamp ||
+      until > checkpoint_.released_ts()) {
+    checkpoint_.set_released_ts(until);
+  }
+  return Release(checkpoint_.released_ts());
 }
 
 absl::Status Processor::Drain() {

@@ -69,6 +69,16 @@ class Processor {
     // whose revisions go to an alert sink, turns it off: the state then only
     // holds open alerts.
     bool keep_alert_history = true;
+    // 0: the input is one stream, and the watermark is the newest timestamp
+    // seen minus the allowed lateness. N > 0: records come from N
+    // independently progressing streams (SourceRecord::stream; a Kafka
+    // task hears from every input partition through every stage-1
+    // process), and the watermark is the OLDEST of the streams' newest
+    // timestamps (over the streams not marked idle) minus the allowed
+    // lateness: a stream that runs ahead waits in the reorder buffer for the
+    // others instead of making their payments late. A stream never seen
+    // holds the watermark back until SetStreamIdle() says it is idle.
+    int32_t streams = 0;
     // When > 0 and on_rule_evaluation is set: time one rule evaluation in
     // every `evaluation_sample_every` and report it in seconds (a metrics
     // histogram). Sampling keeps the clock reads off the hot path.
@@ -101,6 +111,12 @@ class Processor {
 
   // End of input: processes everything still in the reorder buffer.
   absl::Status Drain();
+
+  // With Options::streams > 0: whether stream `stream` (0..streams-1) is
+  // idle, i.e. left out of the watermark until its next record (the caller
+  // decides, e.g. after some wall time without records from it). Then
+  // processes whatever the new watermark releases.
+  absl::Status SetStreamIdle(int32_t stream, bool idle);
 
   // Atomically stores the state changed since the last commit together with
   // `source_checkpoint` (the position after the last record given to
@@ -215,6 +231,11 @@ class Processor {
   int64_t stored_seq_ = -1;
   std::vector<int64_t> released_;
   int64_t evaluations_ = 0;  // counts down to the next timed evaluation
+  // Options::streams > 0: which streams are idle (not persisted; a restart
+  // starts with all active).
+  std::vector<bool> stream_idle_;
+  // Recomputes the multi-stream watermark and releases up to it.
+  absl::Status AdvanceStreams();
 };
 
 }  // namespace txflag::engine

@@ -432,5 +432,72 @@ TEST(Processor, KeepsEachBufferedPaymentUnderItsOwnKeyNotInTheCheckpoint) {
   EXPECT_EQ(reopened->stats().payments(), processor->stats().payments());
 }
 
+TEST(Processor, OneStreamRunningAheadWaitsForTheOthersInsteadOfMakingThemLate) {
+  // Two streams (two stage-1 processes) a day apart in event time; within a
+  // stream the disorder (4 h: v2's morning after v1's) is inside the 5 h
+  // lateness. Single-stream, the late stream's payments would be late.
+  rules::CompiledPack pack = testing::MakeCountPack();
+  std::vector<SourceRecord> day1, day2;
+  for (auto& r : FanIn("v1", 5, "2024-05-01")) day1.push_back(r);
+  for (auto& r : FanIn("v2", 5, "2024-05-01")) day1.push_back(r);
+  for (auto& r : FanIn("v1", 5, "2024-05-02")) day2.push_back(r);
+  for (auto& r : FanIn("v2", 5, "2024-05-02")) day2.push_back(r);
+  std::vector<SourceRecord> in_order = day1;
+  in_order.insert(in_order.end(), day2.begin(), day2.end());
+  Processor::Options whole;
+  whole.allowed_lateness_seconds = 36 * 3600;  // nothing late
+  RunResult expected = RunAll(pack, in_order, whole);
+  ASSERT_GE(expected.alerts.size(), 2u);
+
+  // Stream 0 brings day 2 first, stream 1 then brings day 1.
+  std::vector<SourceRecord> arrival;
+  for (SourceRecord r : day2) {
+    r.stream = 0;
+    arrival.push_back(r);
+  }
+  for (SourceRecord r : day1) {
+    r.stream = 1;
+    arrival.push_back(r);
+  }
+  Processor::Options streams;
+  streams.allowed_lateness_seconds = 5 * 3600;
+  streams.streams = 2;
+  RunResult run = RunAll(pack, arrival, streams);
+  EXPECT_EQ(run.rejects.size(), 0u);
+  ASSERT_EQ(run.alerts.size(), expected.alerts.size());
+  for (size_t i = 0; i < run.alerts.size(); ++i) {
+    EXPECT_EQ(run.alerts[i].SerializeAsString(),
+              expected.alerts[i].SerializeAsString());
+  }
+  // Single-stream, the same arrival order makes day 1 late.
+  Processor::Options single;
+  single.allowed_lateness_seconds = 5 * 3600;
+  EXPECT_EQ(RunAll(pack, arrival, single).rejects.size(), day1.size());
+}
+
+TEST(Processor, AStreamNeverSeenHoldsTheWatermarkUntilMarkedIdle) {
+  rules::CompiledPack pack = testing::MakeCountPack();
+  MemoryStateStore store;
+  MemoryRejectSink rejects;
+  Processor::Options options;
+  options.allowed_lateness_seconds = 0;
+  options.streams = 2;
+  auto processor = *Processor::Open(&pack, options, &store, &rejects, nullptr);
+  for (SourceRecord r : FanIn("v1", 3)) {
+    r.stream = 0;
+    ASSERT_TRUE(processor->Process(&r).ok());
+  }
+  EXPECT_EQ(processor->buffered(), 3u);  // stream 1 might bring older ones
+  ASSERT_TRUE(processor->SetStreamIdle(1, true).ok());
+  EXPECT_EQ(processor->buffered(), 0u);
+  // Stream 1 wakes up with a payment behind the released watermark: late.
+  SourceRecord old = Pay("old", "2024-05-01T07:00:00Z", "x", "v1");
+  old.stream = 1;
+  ASSERT_TRUE(processor->Process(&old).ok());
+  EXPECT_EQ(rejects.rows().size(), 1u);
+  EXPECT_EQ(processor->SetStreamIdle(2, true).code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace txflag::engine

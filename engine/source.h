@@ -44,6 +44,10 @@ struct SourceRecord {
   std::optional<bool> label;
   // kPayment: the legs to process.
   Legs legs = Legs::kBoth;
+  // The sub-stream the record came from, 0..streams-1, for a processor that
+  // merges several independently progressing streams (see
+  // Processor::Options::streams); -1 for a single ordered source.
+  int32_t stream = -1;
   // Where the record is: "data/payments.csv:123", "payments/3@1234".
   std::string location;
   // kReject: what is wrong, for a person ("amount '-5' is negative").

@@ -40,6 +40,9 @@ constexpr std::string_view kInputCheckpointTag = "kafka-in1:";
 constexpr int kMetadataTimeoutMs = 10000;
 // Stage 1 pauses an input partition holding this many unemitted records.
 constexpr size_t kMaxQueuedPerInput = 20000;
+// Idle markers are repeated this often while an input partition stays idle
+// (a task opened since, e.g. after a restart, has not seen the last one).
+constexpr int64_t kIdleMarkerRepeatMs = 5000;
 // How long a producer flush waits before the runner logs and checks *stop.
 constexpr int64_t kFlushSliceMs = 5000;
 
@@ -313,6 +316,8 @@ struct InputPartition {
   int64_t known_high = -1;
   // When the last message arrived (or the partition was assigned).
   Clock::time_point last_activity = Clock::now();
+  // When the last idle marker for it went out (none since its last record).
+  std::optional<Clock::time_point> idle_marker_sent;
   // Newest payment timestamp read from it; min() before the first.
   int64_t last_event_ts = std::numeric_limits<int64_t>::min();
   bool paused = false;
@@ -452,6 +457,12 @@ class Runner {
   absl::Status RestoreTaskCheckpoint(Task* task);
   std::string InProcessCheckpoint() const;
   void Backpressure();
+  // For each input partition caught up and silent for max_input_idle_ms: an
+  // idle marker to every repartition partition (again every
+  // kIdleMarkerRepeatMs while it stays idle), so tasks stop waiting for it.
+  // A dead process sends none: its partitions hold the watermark until
+  // their new owner resumes them, so a takeover makes nothing late.
+  absl::Status SendIdleMarkers();
   void UpdateGauges();
   bool Idle() const;
   absl::Status Finish(bool drain);
@@ -825,6 +836,12 @@ absl::StatusOr<std::unique_ptr<Task>> Runner::OpenTask(int32_t partition) {
   options.keep_alert_history = false;
   options.state_prefix =
       partition < 0 ? std::string("all/") : absl::StrCat("p", partition, "/");
+  if (partition >= 0) {
+    // A task hears from every input partition, through the stage 1 of every
+    // process, each progressing on its own: the watermark is the oldest of
+    // them (see Processor::Options::streams).
+    options.streams = input_partitions_;
+  }
   if (metrics_.rule_seconds != nullptr) {
     engine::Histogram* histogram = metrics_.rule_seconds;
     options.evaluation_sample_every = 64;
@@ -1093,8 +1110,10 @@ absl::Status Runner::OnMessage(const rd_kafka_message_t* message) {
     outage_ = false;
     LogEvent(LogLevel::kInfo, "brokers_available", {{"brokers", bootstrap_}});
   }
-  last_message_ = Clock::now();
-  if (o_.input_topic == topic) return OnInputMessage(message);
+  if (o_.input_topic == topic) {
+    last_message_ = Clock::now();
+    return OnInputMessage(message);
+  }
   if (o_.repartition_topic == topic) return OnRepartitionMessage(message);
   return absl::OkStatus();
 }
@@ -1129,6 +1148,7 @@ absl::Status Runner::OnInputMessage(const rd_kafka_message_t* message) {
   input.next = message->offset + 1;
   input.caught_up = false;
   input.last_activity = Clock::now();
+  input.idle_marker_sent.reset();
   input.last_event_ts = std::max(input.last_event_ts, pending.event_ts);
   if (input.queue.size() >= kMaxQueuedPerInput && !input.paused) {
     internal::TopicPartitionListPtr list(rd_kafka_topic_partition_list_new(1));
@@ -1251,6 +1271,15 @@ absl::Status Runner::OnRepartitionMessage(const rd_kafka_message_t* message) {
   std::optional<KafkaLocation> where = ParseKafkaLocation(source);
   rd_kafka_timestamp_type_t type;
   const int64_t timestamp_ms = rd_kafka_message_timestamp(message, &type);
+  // Idle markers are not input: they do not postpone an idle exit.
+  if (leg != kIdleMarker) last_message_ = Clock::now();
+  if (leg == kIdleMarker && where.has_value() &&
+      where->topic == o_.input_topic && where->partition < input_partitions_) {
+    // Stage 1 says this input partition has nothing to send: it stops
+    // holding the task's watermark back until its next leg.
+    ++task.processed;
+    return task.processor->SetStreamIdle(where->partition, true);
+  }
   if ((leg != "D" && leg != "C") || !where.has_value() ||
       where->topic != o_.input_topic) {
     record.kind = SourceRecord::Kind::kReject;
@@ -1277,6 +1306,17 @@ absl::Status Runner::OnRepartitionMessage(const rd_kafka_message_t* message) {
   internal::DecodePaymentMessage(Payload(message), PaymentEncoding::kProtobuf,
                                  &record);
   record.legs = leg == "D" ? Legs::kDebit : Legs::kCredit;
+  if (where->partition >= input_partitions_) {
+    record.kind = SourceRecord::Kind::kReject;
+    record.reason = absl::StrCat(
+        "leg from input partition ", where->partition, " but ", o_.input_topic,
+        " had ", input_partitions_,
+        " partitions when this process started: restart txflag after adding "
+        "partitions");
+    record.raw = std::string(Payload(message));
+  } else {
+    record.stream = where->partition;
+  }
   return ProcessInTask(&task, &record, timestamp_ms);
 }
 
@@ -1471,6 +1511,31 @@ void Runner::Backpressure() {
   }
 }
 
+absl::Status Runner::SendIdleMarkers() {
+  if (!repartition()) return absl::OkStatus();
+  for (auto& [p, input] : inputs_) {
+    if (!input.queue.empty() || !input.caught_up ||
+        MillisSince(input.last_activity) < o_.max_input_idle_ms) {
+      continue;
+    }
+    if (input.idle_marker_sent.has_value() &&
+        MillisSince(*input.idle_marker_sent) < kIdleMarkerRepeatMs) {
+      continue;
+    }
+    // To every task: whichever owns it (now or after a rebalance or
+    // restart) learns that this input partition holds nothing back.
+    const std::string source =
+        absl::StrCat(o_.input_topic, "/", p, "@", input.next);
+    for (int32_t q = 0; q < internal_partitions_; ++q) {
+      TXFLAG_RETURN_IF_ERROR(repartition_producer_->Produce(
+          "", "", "idle marker", source,
+          {{kLegHeader, kIdleMarker}, {kSourceHeader, source}}, q));
+    }
+    input.idle_marker_sent = Clock::now();
+  }
+  return absl::OkStatus();
+}
+
 bool Runner::Idle() const {
   if (!assigned_once_) return false;
   // Between a revocation and the next assignment nothing is read: that is
@@ -1556,6 +1621,7 @@ absl::Status Runner::Run() {
     if (repartition_producer_ != nullptr) repartition_producer_->Poll();
     if (MillisSince(last_backpressure) >= 50) {
       Backpressure();
+      TXFLAG_RETURN_IF_ERROR(SendIdleMarkers());
       last_backpressure = Clock::now();
     }
     if (MillisSince(last_commit_) >= o_.commit_interval_ms) {

@@ -16,7 +16,8 @@
 // Two modes (StreamMode):
 //
 // kRepartition (the default; scale-out). Each process joins consumer group
-// `group`, subscribed to the input topic AND the repartition topic. Stage 1:
+// `group` with two consumers, one subscribed to the input topic, one to the
+// repartition topic. Stage 1:
 // a process reads its input partitions, merges them in event-time order and
 // produces each payment twice to the repartition topic: the debit leg keyed
 // by the debtor account, the credit leg keyed by the creditor account, to
@@ -28,7 +29,12 @@
 // "p<partition>/") that sees every leg of the accounts it owns. A task skips
 // a leg whose (source partition, offset, leg) is not newer than the last one
 // it took from that source partition, so legs repeated after a stage-1 crash
-// are never counted twice.
+// are never counted twice. A task's event-time watermark is the oldest of its
+// input partitions' (Processor::Options::streams): stage 1 sends an idle
+// marker (txflag.leg "I", no value) to every repartition partition for an
+// input partition that is caught up and silent, so only live partitions hold
+// it back; a dead process's partitions hold it until their new owner
+// resumes them.
 //
 // kInProcess (one process, no scale-out). The process assigns itself every
 // input partition and runs one Processor over whole payments (prefix "all/"),
@@ -85,6 +91,9 @@ enum class StreamMode { kRepartition, kInProcess };
 // Header names on repartition messages.
 inline constexpr char kLegHeader[] = "txflag.leg";
 inline constexpr char kSourceHeader[] = "txflag.src";
+// txflag.leg of an idle marker: the input partition in txflag.src has
+// nothing to send for now (no key, no value).
+inline constexpr char kIdleMarker[] = "I";
 
 struct StreamRunnerOptions {
   // librdkafka properties for every client (bootstrap.servers at least;
