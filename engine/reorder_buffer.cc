@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <limits>
 
 namespace txflag::engine {
 namespace {
@@ -220,17 +221,7 @@ void ReorderBuffer::ForEachAfter(
 void ReorderBuffer::ForEach(
     const std::function<void(const txflag::v1::Payment&, std::string_view,
                              int64_t, Legs)>& fn) const {
-  txflag::v1::Payment payment;
-  std::string location;
-  Legs legs;
-  for (const Item& item : heap_) {
-    Decode(item.bytes, &payment, &location, &legs);
-    fn(payment, location, item.seq, legs);
-  }
-  for (const Slot& slot : fifo_) {
-    Decode(std::string_view(slot.data, slot.size), &payment, &location, &legs);
-    fn(payment, location, slot.seq, legs);
-  }
+  ForEachAfter(std::numeric_limits<int64_t>::min(), fn);
 }
 
 }  // namespace txflag::engine
