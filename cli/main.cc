@@ -421,7 +421,10 @@ int main(int argc, char** argv) {
       absl::Status s = txflag::cli::ApplyRunConfigFile(
           run_config,
           [&](std::string_view key) {
-            return run_cmd->count("--" + std::string(key)) > 0;
+            // An unknown key is not an option: get_option() would throw.
+            const CLI::Option* option =
+                run_cmd->get_option_no_throw("--" + std::string(key));
+            return option != nullptr && option->count() > 0;
           },
           &run);
       if (!s.ok()) return Fail(s);

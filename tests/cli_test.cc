@@ -161,5 +161,22 @@ TEST(Cli, GenRejectsBadOptions) {
   EXPECT_THAT(r.err, HasSubstr("accounts"));
 }
 
+TEST(Cli, RunConfigFileErrorsNameFileAndLineAndExitTwo) {
+  std::string dir = FreshDir("cli_run_config");
+  const std::string config = dir + "/run.conf";
+  {
+    std::ofstream out(config);
+    out << "brokers = 127.0.0.1:1\n# a comment\nbogus = 3\n";
+  }
+  CommandResult r = RunCommand({TxflagBinary(), "run", "--config", config,
+                                "--state-dir", dir + "/state"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_THAT(r.err, HasSubstr(config + ":3: unknown key 'bogus'"));
+  r = RunCommand({TxflagBinary(), "run", "--config", dir + "/missing.conf",
+                  "--state-dir", dir + "/state"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("missing.conf"));
+}
+
 }  // namespace
 }  // namespace txflag::testing
