@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "connectors/kafka/internal/rdkafka_handles.h"
 #include "connectors/kafka/mock_cluster.h"
+#include "connectors/kafka/test_consumer.h"
 #include "engine/memory.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -137,50 +138,18 @@ std::vector<Message> ReadPartition(const MockCluster& cluster,
                                    int32_t partition) {
   std::vector<Message> out;
   const int64_t high = Watermarks(cluster, partition).second;
-  auto conf =
-      internal::NewConf({{"bootstrap.servers", cluster.bootstrap_servers()},
-                         {"group.id", "txflag-changelog-test"},
-                         {"enable.auto.commit", "false"},
-                         {"log_level", "2"}});
-  EXPECT_TRUE(conf.ok()) << conf.status();
-  if (!conf.ok()) return out;
-  auto rk = internal::NewHandle(RD_KAFKA_CONSUMER, std::move(*conf));
-  EXPECT_TRUE(rk.ok()) << rk.status();
-  if (!rk.ok()) return out;
-  internal::TopicPartitionListPtr assignment(
-      rd_kafka_topic_partition_list_new(1));
-  rd_kafka_topic_partition_list_add(assignment.get(), kTopic, partition)
-      ->offset = RD_KAFKA_OFFSET_BEGINNING;
-  EXPECT_EQ(rd_kafka_assign(rk->get(), assignment.get()),
-            RD_KAFKA_RESP_ERR_NO_ERROR);
-  const auto deadline = Clock::now() + std::chrono::seconds(15);
-  while (static_cast<int64_t>(out.size()) < high && Clock::now() < deadline) {
-    internal::MessagePtr m(rd_kafka_consumer_poll(rk->get(), 100));
-    if (m == nullptr || m->err != RD_KAFKA_RESP_ERR_NO_ERROR) continue;
+  auto read =
+      testing::ReadPartition(cluster.bootstrap_servers(), kTopic, partition,
+                             static_cast<size_t>(high), 15000);
+  EXPECT_TRUE(read.ok()) << read.status();
+  if (!read.ok()) return out;
+  for (testing::ConsumedMessage& m : *read) {
     Message message;
-    if (m->key != nullptr) {
-      message.key.assign(static_cast<const char*>(m->key), m->key_len);
-    }
-    if (m->payload != nullptr) {
-      message.value.emplace(static_cast<const char*>(m->payload), m->len);
-    }
-    rd_kafka_headers_t* headers = nullptr;
-    if (rd_kafka_message_headers(m.get(), &headers) ==
-        RD_KAFKA_RESP_ERR_NO_ERROR) {
-      const char* name = nullptr;
-      const void* value = nullptr;
-      size_t size = 0;
-      for (size_t i = 0;
-           rd_kafka_header_get_all(headers, i, &name, &value, &size) ==
-           RD_KAFKA_RESP_ERR_NO_ERROR;
-           ++i) {
-        message.headers.emplace_back(
-            name, std::string(static_cast<const char*>(value), size));
-      }
-    }
+    message.key = std::move(m.key);
+    if (!m.null_value) message.value = std::move(m.value);
+    message.headers = std::move(m.headers);
     out.push_back(std::move(message));
   }
-  rd_kafka_consumer_close(rk->get());
   return out;
 }
 

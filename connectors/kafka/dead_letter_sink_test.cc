@@ -11,6 +11,7 @@
 
 #include "connectors/kafka/internal/rdkafka_handles.h"
 #include "connectors/kafka/mock_cluster.h"
+#include "connectors/kafka/test_consumer.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -37,53 +38,12 @@ struct DeadLetter {
 std::vector<DeadLetter> ReadDeadLetters(const std::string& servers,
                                         size_t expected) {
   std::vector<DeadLetter> out;
-  auto conf = internal::NewConf({{"bootstrap.servers", servers},
-                                 {"group.id", "txflag-dlq-test"},
-                                 {"enable.auto.commit", "false"},
-                                 {"log_level", "2"}});
-  EXPECT_TRUE(conf.ok()) << conf.status();
-  if (!conf.ok()) return out;
-  auto rk = internal::NewHandle(RD_KAFKA_CONSUMER, std::move(*conf));
-  EXPECT_TRUE(rk.ok()) << rk.status();
-  if (!rk.ok()) return out;
-  internal::TopicPartitionListPtr assignment(
-      rd_kafka_topic_partition_list_new(kPartitions));
-  for (int p = 0; p < kPartitions; ++p) {
-    rd_kafka_topic_partition_list_add(assignment.get(), kTopic, p)->offset =
-        RD_KAFKA_OFFSET_BEGINNING;
+  auto read = testing::ReadTopic(servers, kTopic, kPartitions, expected, 15000);
+  EXPECT_TRUE(read.ok()) << read.status();
+  if (!read.ok()) return out;
+  for (testing::ConsumedMessage& m : *read) {
+    out.push_back({std::move(m.key), std::move(m.value), std::move(m.headers)});
   }
-  EXPECT_EQ(rd_kafka_assign(rk->get(), assignment.get()),
-            RD_KAFKA_RESP_ERR_NO_ERROR);
-  const auto deadline = Clock::now() + std::chrono::seconds(15);
-  while (out.size() < expected && Clock::now() < deadline) {
-    internal::MessagePtr m(rd_kafka_consumer_poll(rk->get(), 100));
-    if (m == nullptr) continue;
-    EXPECT_EQ(m->err, RD_KAFKA_RESP_ERR_NO_ERROR) << rd_kafka_err2str(m->err);
-    if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) continue;
-    DeadLetter d;
-    if (m->key != nullptr) {
-      d.key.assign(static_cast<const char*>(m->key), m->key_len);
-    }
-    if (m->payload != nullptr) {
-      d.value.assign(static_cast<const char*>(m->payload), m->len);
-    }
-    rd_kafka_headers_t* headers = nullptr;
-    if (rd_kafka_message_headers(m.get(), &headers) ==
-        RD_KAFKA_RESP_ERR_NO_ERROR) {
-      const char* name = nullptr;
-      const void* value = nullptr;
-      size_t size = 0;
-      for (size_t i = 0;
-           rd_kafka_header_get_all(headers, i, &name, &value, &size) ==
-           RD_KAFKA_RESP_ERR_NO_ERROR;
-           ++i) {
-        d.headers.emplace_back(
-            name, std::string(static_cast<const char*>(value), size));
-      }
-    }
-    out.push_back(std::move(d));
-  }
-  rd_kafka_consumer_close(rk->get());
   return out;
 }
 

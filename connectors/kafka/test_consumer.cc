@@ -9,9 +9,12 @@
 
 namespace txflag::connectors::kafka::testing {
 
-absl::StatusOr<std::vector<ConsumedMessage>> ReadTopic(
+namespace {
+
+// Reads `partitions` of `topic` from the beginning (see ReadTopic).
+absl::StatusOr<std::vector<ConsumedMessage>> Read(
     const std::string& bootstrap_servers, const std::string& topic,
-    int partitions, size_t expected, int timeout_ms) {
+    const std::vector<int32_t>& partitions, size_t expected, int timeout_ms) {
   using internal::MessagePtr;
   TXFLAG_ASSIGN_OR_RETURN(internal::ConfPtr conf,
                           internal::NewConf({
@@ -25,8 +28,8 @@ absl::StatusOr<std::vector<ConsumedMessage>> ReadTopic(
       internal::HandlePtr rk,
       internal::NewHandle(RD_KAFKA_CONSUMER, std::move(conf)));
   internal::TopicPartitionListPtr assignment(
-      rd_kafka_topic_partition_list_new(partitions));
-  for (int p = 0; p < partitions; ++p) {
+      rd_kafka_topic_partition_list_new(static_cast<int>(partitions.size())));
+  for (int32_t p : partitions) {
     rd_kafka_topic_partition_list_add(assignment.get(), topic.c_str(), p)
         ->offset = RD_KAFKA_OFFSET_BEGINNING;
   }
@@ -50,6 +53,24 @@ absl::StatusOr<std::vector<ConsumedMessage>> ReadTopic(
     }
     if (message->payload != nullptr) {
       m.value.assign(static_cast<const char*>(message->payload), message->len);
+    } else {
+      m.null_value = true;
+    }
+    rd_kafka_headers_t* headers = nullptr;
+    if (rd_kafka_message_headers(message.get(), &headers) ==
+        RD_KAFKA_RESP_ERR_NO_ERROR) {
+      const char* name = nullptr;
+      const void* value = nullptr;
+      size_t size = 0;
+      for (size_t i = 0;
+           rd_kafka_header_get_all(headers, i, &name, &value, &size) ==
+           RD_KAFKA_RESP_ERR_NO_ERROR;
+           ++i) {
+        m.headers.emplace_back(
+            name, value == nullptr
+                      ? std::string()
+                      : std::string(static_cast<const char*>(value), size));
+      }
     }
     m.partition = message->partition;
     m.offset = message->offset;
@@ -57,6 +78,22 @@ absl::StatusOr<std::vector<ConsumedMessage>> ReadTopic(
   }
   rd_kafka_consumer_close(rk.get());
   return out;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<ConsumedMessage>> ReadTopic(
+    const std::string& bootstrap_servers, const std::string& topic,
+    int partitions, size_t expected, int timeout_ms) {
+  std::vector<int32_t> all;
+  for (int32_t p = 0; p < partitions; ++p) all.push_back(p);
+  return Read(bootstrap_servers, topic, all, expected, timeout_ms);
+}
+
+absl::StatusOr<std::vector<ConsumedMessage>> ReadPartition(
+    const std::string& bootstrap_servers, const std::string& topic,
+    int32_t partition, size_t expected, int timeout_ms) {
+  return Read(bootstrap_servers, topic, {partition}, expected, timeout_ms);
 }
 
 absl::StatusOr<int64_t> CountMessages(const std::string& bootstrap_servers,

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -16,6 +17,8 @@ namespace txflag::connectors::kafka::testing {
 struct ConsumedMessage {
   std::string key;
   std::string value;
+  bool null_value = false;  // a NULL value (tombstone), not an empty one
+  std::vector<std::pair<std::string, std::string>> headers;  // in order
   int32_t partition = -1;
   int64_t offset = -1;
 };
@@ -26,6 +29,11 @@ struct ConsumedMessage {
 absl::StatusOr<std::vector<ConsumedMessage>> ReadTopic(
     const std::string& bootstrap_servers, const std::string& topic,
     int partitions, size_t expected, int timeout_ms = 10000);
+
+// The same for the one partition `partition` of `topic`, in offset order.
+absl::StatusOr<std::vector<ConsumedMessage>> ReadPartition(
+    const std::string& bootstrap_servers, const std::string& topic,
+    int32_t partition, size_t expected, int timeout_ms = 10000);
 
 // Messages in partitions 0..partitions-1 of `topic` (the sum of high minus
 // low watermarks), asked of the brokers: proves nothing beyond what was read
