@@ -139,8 +139,9 @@ ReorderBuffer::Slot ReorderBuffer::Append(int64_t ts, int64_t seq,
 
 void ReorderBuffer::ReleaseFront(const Slot& slot) {
   --chunks_[slot.chunk - first_chunk_].live;
-  // FIFO slots leave in order, so only front chunks ever empty out. The
-  // newest chunk stays: it is still being written.
+  // With one lane, slots leave in order and only front chunks empty out;
+  // with several, a chunk is freed once it and every older one are empty.
+  // The newest chunk stays: it is still being written.
   while (chunks_.size() > 1 && chunks_.front().live == 0) {
     if (chunks_.front().capacity == kChunkBytes && spare_chunks_.size() < 4) {
       spare_chunks_.push_back(std::move(chunks_.front().data));
@@ -154,22 +155,67 @@ void ReorderBuffer::ReleaseFront(const Slot& slot) {
 }
 
 void ReorderBuffer::Push(const txflag::v1::Payment& payment,
-                         std::string_view location, int64_t seq, Legs legs) {
-  const int64_t ts = payment.timestamp().seconds();
+                         std::string_view location, int64_t seq, Legs legs,
+                         int32_t lane) {
   Encode(payment, location, legs, &scratch_);
-  if (fifo_.empty() || ts > fifo_.back().ts ||
-      (ts == fifo_.back().ts &&
-       !(Tiebreak(scratch_.data()) < Tiebreak(fifo_.back().data)))) {
+  PushBytes(payment.timestamp().seconds(), seq, lane, scratch_);
+}
+
+bool ReorderBuffer::WellFormed(std::string_view bytes) {
+  // The fixed fields, then 10 length-prefixed strings (see Encode).
+  size_t pos = kLegsOffset + 1;
+  if (bytes.size() < pos) return false;
+  for (int i = 0; i < 10; ++i) {
+    if (bytes.size() - pos < sizeof(uint32_t)) return false;
+    uint32_t n;
+    std::memcpy(&n, bytes.data() + pos, sizeof(n));
+    pos += sizeof(n);
+    if (bytes.size() - pos < n) return false;
+    pos += n;
+  }
+  return pos == bytes.size();
+}
+
+bool ReorderBuffer::PushEncoded(std::string_view encoded, int64_t seq,
+                                int32_t lane) {
+  if (!WellFormed(encoded)) return false;
+  int64_t ts;
+  std::memcpy(&ts, encoded.data(), sizeof(ts));
+  PushBytes(ts, seq, lane, encoded);
+  return true;
+}
+
+void ReorderBuffer::PushBytes(int64_t ts, int64_t seq, int32_t lane,
+                              std::string_view bytes) {
+  const size_t index = lane > 0 ? static_cast<size_t>(lane) : 0;
+  if (index >= lanes_.size()) lanes_.resize(index + 1);
+  std::deque<Slot>& fifo = lanes_[index];
+  if (fifo.empty() || ts > fifo.back().ts ||
+      (ts == fifo.back().ts &&
+       !(Tiebreak(bytes.data()) < Tiebreak(fifo.back().data)))) {
     // seq grows with every push, so the key is >= the back's.
-    fifo_.push_back(Append(ts, seq, scratch_));
+    fifo.push_back(Append(ts, seq, bytes));
+    ++fifo_count_;
     return;
   }
   Item item;
   item.ts = ts;
   item.seq = seq;
-  item.bytes = scratch_;
+  item.bytes = std::string(bytes);
   heap_.push_back(std::move(item));
   std::push_heap(heap_.begin(), heap_.end(), HeapOrder);
+}
+
+std::deque<ReorderBuffer::Slot>* ReorderBuffer::EarliestLane() {
+  std::deque<Slot>* best = nullptr;
+  for (std::deque<Slot>& lane : lanes_) {
+    if (lane.empty()) continue;
+    if (best == nullptr || Earlier(lane.front(), lane.front().data,
+                                   best->front(), best->front().data)) {
+      best = &lane;
+    }
+  }
+  return best;
 }
 
 bool ReorderBuffer::HeapOrder(const Item& a, const Item& b) {
@@ -178,10 +224,11 @@ bool ReorderBuffer::HeapOrder(const Item& a, const Item& b) {
 
 bool ReorderBuffer::PopUntil(int64_t until, txflag::v1::Payment* payment,
                              std::string* location, Legs* legs, int64_t* seq) {
+  std::deque<Slot>* fifo = EarliestLane();
   const bool from_heap =
       !heap_.empty() &&
-      (fifo_.empty() || Earlier(heap_.front(), heap_.front().bytes.data(),
-                                fifo_.front(), fifo_.front().data));
+      (fifo == nullptr || Earlier(heap_.front(), heap_.front().bytes.data(),
+                                  fifo->front(), fifo->front().data));
   if (from_heap) {
     if (heap_.front().ts > until) return false;
     std::pop_heap(heap_.begin(), heap_.end(), HeapOrder);
@@ -190,9 +237,10 @@ bool ReorderBuffer::PopUntil(int64_t until, txflag::v1::Payment* payment,
     heap_.pop_back();
     return true;
   }
-  if (fifo_.empty() || fifo_.front().ts > until) return false;
-  const Slot slot = fifo_.front();
-  fifo_.pop_front();
+  if (fifo == nullptr || fifo->front().ts > until) return false;
+  const Slot slot = fifo->front();
+  fifo->pop_front();
+  --fifo_count_;
   Decode(std::string_view(slot.data, slot.size), payment, location, legs);
   if (seq != nullptr) *seq = slot.seq;
   ReleaseFront(slot);
@@ -211,10 +259,27 @@ void ReorderBuffer::ForEachAfter(
     Decode(item.bytes, &payment, &location, &legs);
     fn(payment, location, item.seq, legs);
   }
-  for (const Slot& slot : fifo_) {
-    if (slot.seq <= after) continue;
-    Decode(std::string_view(slot.data, slot.size), &payment, &location, &legs);
-    fn(payment, location, slot.seq, legs);
+  for (const std::deque<Slot>& lane : lanes_) {
+    for (const Slot& slot : lane) {
+      if (slot.seq <= after) continue;
+      Decode(std::string_view(slot.data, slot.size), &payment, &location,
+             &legs);
+      fn(payment, location, slot.seq, legs);
+    }
+  }
+}
+
+void ReorderBuffer::ForEachEncodedAfter(
+    int64_t after,
+    const std::function<void(int64_t, std::string_view)>& fn) const {
+  for (const Item& item : heap_) {
+    if (item.seq > after) fn(item.seq, item.bytes);
+  }
+  for (const std::deque<Slot>& lane : lanes_) {
+    for (const Slot& slot : lane) {
+      if (slot.seq > after)
+        fn(slot.seq, std::string_view(slot.data, slot.size));
+    }
   }
 }
 

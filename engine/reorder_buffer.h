@@ -40,8 +40,12 @@ class ReorderBuffer {
  public:
   // Adds a copy of `payment` read at `location`, for `legs`. `seq` (the
   // arrival number) must be larger than every seq pushed before.
+  // `lane` (>= 0, small) is a hint: payments of one lane usually arrive in
+  // order among themselves (one Kafka partition), so each lane keeps its own
+  // FIFO and interleaved lanes do not fall back to the heap. Any lane gives
+  // the same order out.
   void Push(const txflag::v1::Payment& payment, std::string_view location,
-            int64_t seq, Legs legs = Legs::kBoth);
+            int64_t seq, Legs legs = Legs::kBoth, int32_t lane = 0);
 
   // If the earliest payment by (timestamp, id, legs, seq) has timestamp <=
   // until, removes it into *payment (every field overwritten, buffers reused),
@@ -50,13 +54,24 @@ class ReorderBuffer {
                 std::string* location, Legs* legs = nullptr,
                 int64_t* seq = nullptr);
 
-  size_t size() const { return fifo_.size() + heap_.size(); }
+  size_t size() const { return fifo_count_ + heap_.size(); }
 
   // Visits every buffered payment with its location, seq and legs, in no
   // particular order (for checkpoints).
   void ForEach(const std::function<void(const txflag::v1::Payment&,
                                         std::string_view location, int64_t seq,
                                         Legs legs)>& fn) const;
+  // The encoded form of the payments with seq > `after` (compact bytes, see
+  // Encode in reorder_buffer.cc: what state format 4 stores for a buffered
+  // payment), in no particular order.
+  void ForEachEncodedAfter(
+      int64_t after,
+      const std::function<void(int64_t seq, std::string_view encoded)>& fn)
+      const;
+  // Push() of a payment given in its encoded form; false (nothing pushed)
+  // when `encoded` is not a well-formed encoding.
+  bool PushEncoded(std::string_view encoded, int64_t seq, int32_t lane = 0);
+
   // The same for the payments with seq > `after` only (the others are not
   // decoded).
   void ForEachAfter(int64_t after,
@@ -92,13 +107,21 @@ class ReorderBuffer {
                      std::string_view location, Legs legs, std::string* out);
   static void Decode(std::string_view bytes, txflag::v1::Payment* payment,
                      std::string* location, Legs* legs);
+  // Whether `bytes` is a complete encoding (every length within bounds).
+  static bool WellFormed(std::string_view bytes);
+  void PushBytes(int64_t ts, int64_t seq, int32_t lane, std::string_view bytes);
   // Copies `bytes` to the end of the chunk chain and returns the slot.
   Slot Append(int64_t ts, int64_t seq, std::string_view bytes);
   void ReleaseFront(const Slot& slot);
   // std::push_heap's "less": the heap's top is the earliest item.
   static bool HeapOrder(const Item& a, const Item& b);
 
-  std::deque<Slot> fifo_;   // sorted by (ts, id, legs, seq)
+  // The lane whose front is the earliest; nullptr when all are empty.
+  std::deque<Slot>* EarliestLane();
+
+  // Per lane, sorted by (ts, id, legs, seq).
+  std::vector<std::deque<Slot>> lanes_ = std::vector<std::deque<Slot>>(1);
+  size_t fifo_count_ = 0;   // slots in all lanes
   std::vector<Item> heap_;  // min-heap by (ts, id, legs, seq)
   std::deque<Chunk> chunks_;
   uint64_t first_chunk_ = 0;  // number of chunks_.front()
