@@ -23,7 +23,7 @@ namespace {
 // 2: one key per window (win/) and per account's open alerts (open/).
 // 3: one key per buffered payment (buf/) instead of the whole reorder
 //    buffer in the checkpoint. Format 2 state is read and converted.
-constexpr uint32_t kFormatVersion = 3;
+constexpr uint32_t kFormatVersion = 4;
 constexpr int64_t kNoTimestamp = std::numeric_limits<int64_t>::min();
 
 uint64_t CounterpartyHash(const std::string& account, const std::string& name) {
@@ -164,8 +164,11 @@ absl::Status Processor::Restore() {
         "' is corrupt: restore the state dir from a backup or start with "
         "--fresh"));
   }
+  // Format 3 differs from 4 only in how a buffered payment's value is
+  // written; both are read (below).
   const bool format2 = checkpoint_.format_version() == 2;
-  if (checkpoint_.format_version() != kFormatVersion && !format2) {
+  if (checkpoint_.format_version() != kFormatVersion && !format2 &&
+      checkpoint_.format_version() != 3) {
     return absl::FailedPreconditionError(
         absl::StrCat("state was written by a txflag with state format ",
                      checkpoint_.format_version(), "; this one reads format ",
@@ -200,18 +203,32 @@ absl::Status Processor::Restore() {
   }
   stream_idle_.assign(std::max(options_.streams, 0), false);
   stored_seq_ = -1;
-  // Format 3: one key per buffered payment, in seq (arrival) order.
+  // Formats 3 and 4: one key per buffered payment, in seq (arrival) order.
   if (!format2) {
     const std::string buf_prefix = absl::StrCat(options_.state_prefix, "buf/");
     absl::Status buf_status;
     txflag::v1::state::BufferedPayment buffered;
     TXFLAG_RETURN_IF_ERROR(store_->Scan(
         buf_prefix, [&](std::string_view key, std::string_view value) {
-          if (!buffered.ParseFromArray(value.data(),
-                                       static_cast<int>(value.size()))) {
+          auto corrupt = [&] {
             buf_status = absl::DataLossError(absl::StrCat(
                 "buffered payment '", Av(key), "' in the state is corrupt"));
             return false;
+          };
+          if (!value.empty() && value[0] == '\0') {  // format 4
+            const std::string_view digits =
+                key.substr(key.find_last_of('/') + 1);
+            int64_t seq = 0;
+            if (!absl::SimpleAtoi(Av(digits), &seq) ||
+                !buffer_.PushEncoded(value.substr(1), seq)) {
+              return corrupt();
+            }
+            stored_seq_ = std::max(stored_seq_, seq);
+            return true;
+          }
+          if (!buffered.ParseFromArray(value.data(),
+                                       static_cast<int>(value.size()))) {
+            return corrupt();
           }
           buffer_.Push(buffered.payment(), buffered.location(), buffered.seq(),
                        static_cast<Legs>(buffered.legs()));
@@ -335,7 +352,8 @@ absl::Status Processor::Process(SourceRecord* record) {
     stream_idle_[record->stream] = false;
     const int64_t seq = checkpoint_.next_seq();
     checkpoint_.set_next_seq(seq + 1);
-    buffer_.Push(record->payment, record->location, seq, record->legs);
+    buffer_.Push(record->payment, record->location, seq, record->legs,
+                 /*lane=*/record->stream);
     return AdvanceStreams();
   }
   if (max_seen != kNoTimestamp &&
@@ -672,6 +690,17 @@ absl::Status Processor::Commit(std::string source_checkpoint) {
   if (alerts_ != nullptr) TXFLAG_RETURN_IF_ERROR(alerts_->Flush());
   TXFLAG_ASSIGN_OR_RETURN(std::string rejects_checkpoint, rejects_->Flush());
   StateBatch batch;
+  TXFLAG_RETURN_IF_ERROR(PrepareCommit(std::move(source_checkpoint),
+                                       std::move(rejects_checkpoint), &batch));
+  return store_->Write(batch);
+}
+
+absl::Status Processor::PrepareCommit(std::string source_checkpoint,
+                                      std::string rejects_checkpoint,
+                                      StateBatch* out) {
+  TXFLAG_RETURN_IF_ERROR(sink_status_);
+  StateBatch& batch = *out;
+  batch.Clear();
   for (const Forgotten& f : forgotten_) {
     for (size_t i = 0; i < pack_->rules.size(); ++i) {
       if (f.stored_windows & (uint64_t{1} << i)) {
@@ -740,18 +769,17 @@ absl::Status Processor::Commit(std::string source_checkpoint) {
   // The reorder buffer: keys for the payments pushed since the last commit
   // and still waiting, deletes for the stored ones processed since.
   for (int64_t seq : released_) batch.Delete(BufferKey(seq));
-  txflag::v1::state::BufferedPayment buffered;
-  buffer_.ForEachAfter(
-      stored_seq_, [&](const txflag::v1::Payment& payment,
-                       std::string_view location, int64_t seq, Legs legs) {
-        *buffered.mutable_payment() = payment;
-        buffered.set_location(std::string(location));
-        buffered.set_seq(seq);
-        buffered.set_legs(static_cast<uint32_t>(legs));
-        batch.Put(BufferKey(seq), buffered.SerializeAsString());
-      });
+  // Format 4: a buffered payment's value is a 0 byte (never the first byte
+  // of a protobuf message, as format 3 wrote) and its encoding in the
+  // reorder buffer, copied as is.
+  std::string value;
+  buffer_.ForEachEncodedAfter(stored_seq_,
+                              [&](int64_t seq, std::string_view encoded) {
+                                value.assign(1, '\0');
+                                value.append(encoded.data(), encoded.size());
+                                batch.Put(BufferKey(seq), value);
+                              });
   batch.Put(CheckpointKey(), checkpoint_.SerializeAsString());
-  TXFLAG_RETURN_IF_ERROR(store_->Write(batch));
   released_.clear();
   stored_seq_ = checkpoint_.next_seq() - 1;
   dirty_.clear();

@@ -125,6 +125,17 @@ class Processor {
   // dies after it.
   absl::Status Commit(std::string source_checkpoint);
 
+  // Commit() in two halves, for a caller that writes off this thread: puts
+  // into *batch everything Commit() would write (with `source_checkpoint`
+  // and `rejects_checkpoint`, the rejects sink's position) and counts it as
+  // stored. Flushes nothing: the caller must see every alert revision
+  // emitted so far and every reject up to `rejects_checkpoint`
+  // acknowledged before it writes the batch, and must write the batches in
+  // order. If a write fails, discard this processor (its memory counts
+  // that batch as stored) and reopen from the store.
+  absl::Status PrepareCommit(std::string source_checkpoint,
+                             std::string rejects_checkpoint, StateBatch* batch);
+
   const Stats& stats() const { return checkpoint_.stats(); }
   // Accounts held in memory (the working set).
   size_t active_accounts() const { return accounts_.size() + collided_.size(); }
