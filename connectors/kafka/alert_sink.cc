@@ -72,7 +72,9 @@ absl::Status KafkaAlertSink::Emit(const txflag::v1::Alert& alert) {
     return absl::InvalidArgumentError(
         "alert sink: an alert without alert_id cannot be keyed");
   }
-  if (!impl.producer->first_error().ok()) return impl.producer->first_error();
+  if (absl::Status error = impl.producer->first_error(); !error.ok()) {
+    return error;
+  }
   impl.value.clear();
   if (impl.encoding == AlertEncoding::kProtobuf) {
     if (!alert.SerializeToString(&impl.value)) {
@@ -88,6 +90,14 @@ absl::Status KafkaAlertSink::Emit(const txflag::v1::Alert& alert) {
 
 absl::Status KafkaAlertSink::Flush() {
   return impl_->producer->Flush(impl_->flush_timeout_ms);
+}
+
+int64_t KafkaAlertSink::position() const {
+  return impl_->producer->last_sequence();
+}
+
+absl::Status KafkaAlertSink::WaitDelivered(int64_t position) {
+  return impl_->producer->WaitDelivered(position, impl_->flush_timeout_ms);
 }
 
 KafkaAlertSink::Stats KafkaAlertSink::stats() const {

@@ -83,6 +83,13 @@ class KafkaAlertSink : public engine::AlertSink {
 
   Stats stats() const;
 
+  // For a commit that waits off the producing thread: the position after
+  // the last revision emitted, and a wait (on any thread) until every
+  // revision up to `position` is acknowledged. WaitDelivered returns the
+  // first delivery error, or DeadlineExceeded after flush_timeout_ms.
+  int64_t position() const;
+  absl::Status WaitDelivered(int64_t position);
+
  private:
   struct Impl;
   explicit KafkaAlertSink(std::unique_ptr<Impl> impl);

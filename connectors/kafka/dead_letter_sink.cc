@@ -113,6 +113,20 @@ absl::Status KafkaDeadLetterSink::Restore(std::string_view checkpoint) {
   return absl::OkStatus();
 }
 
+int64_t KafkaDeadLetterSink::position() const {
+  return impl_->producer->last_sequence();
+}
+
+std::string KafkaDeadLetterSink::CheckpointAt(int64_t position) const {
+  // Without failures (a failure is sticky and ends the run), the messages
+  // up to `position` are the first `position` this producer delivered.
+  return absl::StrCat(impl_->base + position);
+}
+
+absl::Status KafkaDeadLetterSink::WaitDelivered(int64_t position) {
+  return impl_->producer->WaitDelivered(position, impl_->flush_timeout_ms);
+}
+
 KafkaDeadLetterSink::Stats KafkaDeadLetterSink::stats() const {
   const internal::Producer::Stats s = impl_->producer->stats();
   Stats out;

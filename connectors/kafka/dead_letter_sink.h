@@ -117,6 +117,14 @@ class KafkaDeadLetterSink : public engine::RejectSink {
 
   Stats stats() const;
 
+  // For a commit that waits off the producing thread (as KafkaAlertSink's):
+  // the position after the last reject written; the checkpoint Flush()
+  // would return once everything up to `position` is acknowledged; and a
+  // wait (on any thread) for that.
+  int64_t position() const;
+  std::string CheckpointAt(int64_t position) const;
+  absl::Status WaitDelivered(int64_t position);
+
  private:
   struct Impl;
   explicit KafkaDeadLetterSink(std::unique_ptr<Impl> impl);

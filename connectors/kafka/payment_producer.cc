@@ -88,7 +88,9 @@ void PaymentProducer::Poll() { impl_->producer->Poll(); }
 
 absl::Status PaymentProducer::Send(const txflag::v1::Payment& payment) {
   Impl& impl = *impl_;
-  if (!impl.producer->first_error().ok()) return impl.producer->first_error();
+  if (absl::Status error = impl.producer->first_error(); !error.ok()) {
+    return error;
+  }
   std::string& value = impl.value;
   value.clear();
   if (impl.encoding == PaymentEncoding::kProtobuf) {

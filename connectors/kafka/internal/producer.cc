@@ -7,6 +7,8 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <mutex>
+#include <set>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -102,9 +104,34 @@ struct Producer::Impl {
   std::atomic<int64_t> sent{0};
   std::atomic<int64_t> delivered{0};
   std::atomic<int64_t> failed{0};
-  // The first delivery error. Written by the delivery callback, which
-  // librdkafka runs on the thread calling poll/flush: the caller's.
-  absl::Status first_error;
+  // Written by the delivery callback, which librdkafka runs on whichever
+  // thread calls poll/flush (the producing thread, or one in
+  // WaitDelivered): guarded by `mu`.
+  mutable std::mutex mu;
+  absl::Status first_error;  // the first delivery error
+  // Every sequence <= done_upto is acknowledged (or failed); `done_above`
+  // holds those completed out of order beyond it.
+  int64_t done_upto = 0;
+  std::set<int64_t> done_above;
+  std::atomic<bool> failed_once{false};
+
+  absl::Status FirstError() const {
+    if (!failed_once.load(std::memory_order_acquire)) return absl::OkStatus();
+    std::lock_guard<std::mutex> lock(mu);
+    return first_error;
+  }
+  void Completed(int64_t sequence) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (sequence != done_upto + 1) {
+      done_above.insert(sequence);
+      return;
+    }
+    done_upto = sequence;
+    while (!done_above.empty() && *done_above.begin() == done_upto + 1) {
+      done_upto = *done_above.begin();
+      done_above.erase(done_above.begin());
+    }
+  }
   std::function<void(const absl::Status&)> on_client_error;
   // Last, so it is destroyed first, while the callback's state still lives.
   HandlePtr handle;
@@ -123,13 +150,15 @@ struct Producer::Impl {
   static void OnDelivery(rd_kafka_t* rk, const rd_kafka_message_t* message,
                          void* opaque) {
     auto* self = static_cast<Impl*>(opaque);
+    const auto sequence = reinterpret_cast<intptr_t>(message->_private);
     if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
       self->delivered.fetch_add(1, std::memory_order_relaxed);
+      self->Completed(sequence);
       return;
     }
     self->failed.fetch_add(1, std::memory_order_relaxed);
-    if (!self->first_error.ok()) return;
-    const auto sequence = reinterpret_cast<intptr_t>(message->_private);
+    self->Completed(sequence);
+    if (self->failed_once.load(std::memory_order_acquire)) return;
     const std::string context = absl::StrCat(
         "delivering message ", sequence, " to topic '", self->topic, "'",
         message->partition >= 0
@@ -137,7 +166,9 @@ struct Producer::Impl {
             : std::string());
     absl::Status status = DeliveryError(
         rk, message, context, self->bootstrap_servers, "recreate the producer");
+    std::lock_guard<std::mutex> lock(self->mu);
     self->first_error = std::move(status);
+    self->failed_once.store(true, std::memory_order_release);
   }
 
   static void OnError(rd_kafka_t* rk, int err, const char* reason,
@@ -175,7 +206,11 @@ Producer::~Producer() = default;
 
 const std::string& Producer::topic() const { return impl_->topic; }
 
-const absl::Status& Producer::first_error() const { return impl_->first_error; }
+absl::Status Producer::first_error() const { return impl_->FirstError(); }
+
+int64_t Producer::last_sequence() const {
+  return impl_->sent.load(std::memory_order_relaxed);
+}
 
 Producer::Stats Producer::stats() const {
   Stats s;
@@ -203,7 +238,7 @@ absl::Status Producer::Produce(std::string_view key, std::string_view value,
                                const MessageHeaders& headers, int32_t partition,
                                int64_t timestamp_ms) {
   Impl& impl = *impl_;
-  if (!impl.first_error.ok()) return impl.first_error;
+  if (absl::Status error = impl.FirstError(); !error.ok()) return error;
   const intptr_t sequence = impl.sent.load(std::memory_order_relaxed) + 1;
   // librdkafka takes the headers only when producev() succeeds.
   HeadersPtr rd_headers;
@@ -239,11 +274,11 @@ absl::Status Producer::Produce(std::string_view key, std::string_view value,
     // The local queue is full: wait for deliveries to make room. Every
     // queued message completes within message.timeout.ms, so this ends.
     rd_kafka_poll(impl.handle.get(), 50);
-    if (!impl.first_error.ok()) return impl.first_error;
+    if (absl::Status error = impl.FirstError(); !error.ok()) return error;
   }
   impl.sent.store(sequence, std::memory_order_relaxed);
   rd_kafka_poll(impl.handle.get(), 0);
-  return impl.first_error;
+  return impl.FirstError();
 }
 
 absl::Status Producer::Flush(int64_t timeout_ms) {
@@ -254,14 +289,33 @@ absl::Status Producer::Flush(int64_t timeout_ms) {
     rd_kafka_resp_err_t err = rd_kafka_flush(impl_->handle.get(), 100);
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) break;
     if (timeout_ms >= 0 && Clock::now() >= deadline) {
-      if (!impl_->first_error.ok()) return impl_->first_error;
+      if (absl::Status error = impl_->FirstError(); !error.ok()) return error;
       return absl::DeadlineExceededError(absl::StrCat(
           "Kafka producer: ", rd_kafka_outq_len(impl_->handle.get()),
           " messages to topic '", impl_->topic, "' still undelivered after ",
           timeout_ms, " ms"));
     }
   }
-  return impl_->first_error;
+  return impl_->FirstError();
+}
+
+absl::Status Producer::WaitDelivered(int64_t sequence, int64_t timeout_ms) {
+  using Clock = std::chrono::steady_clock;
+  const auto deadline = Clock::now() + std::chrono::milliseconds(
+                                           std::max<int64_t>(timeout_ms, 0));
+  while (true) {
+    if (absl::Status error = impl_->FirstError(); !error.ok()) return error;
+    {
+      std::lock_guard<std::mutex> lock(impl_->mu);
+      if (impl_->done_upto >= sequence) return absl::OkStatus();
+    }
+    if (timeout_ms >= 0 && Clock::now() >= deadline) {
+      return absl::DeadlineExceededError(absl::StrCat(
+          "Kafka producer: messages up to ", sequence, " to topic '",
+          impl_->topic, "' still undelivered after ", timeout_ms, " ms"));
+    }
+    rd_kafka_poll(impl_->handle.get(), 5);
+  }
 }
 
 }  // namespace txflag::connectors::kafka::internal

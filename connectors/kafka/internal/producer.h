@@ -107,11 +107,22 @@ class Producer {
   // As PaymentProducer::Flush.
   absl::Status Flush(int64_t timeout_ms = -1);
 
+  // The sequence number of the last message queued by Produce (1, 2, ...;
+  // 0 before the first).
+  int64_t last_sequence() const;
+  // Waits until every message with sequence <= `sequence` is acknowledged,
+  // serving delivery reports meanwhile; messages queued later may still be
+  // in flight (unlike Flush, a steady stream of new messages cannot keep it
+  // waiting). The first delivery error, or DeadlineExceeded after
+  // `timeout_ms` (< 0: no limit). May run on another thread than Produce:
+  // the delivery state is guarded.
+  absl::Status WaitDelivered(int64_t sequence, int64_t timeout_ms = -1);
+
   void Poll();
   Stats stats() const;
   const std::string& topic() const;
   // The first delivery error (OK if none).
-  const absl::Status& first_error() const;
+  absl::Status first_error() const;
 
  private:
   struct Impl;
