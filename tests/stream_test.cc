@@ -748,6 +748,55 @@ TEST_F(StreamTest, SigkillAtRandomPointsThenRestartLosesAndChangesNothing) {
               static_cast<long long>(alerts.duplicated_revisions));
 }
 
+// The same in in-process mode, whose commits wait for the brokers and write
+// the state off the processing thread (connectors/kafka/stream_runner.h),
+// with the input produced meanwhile at 20,000 payments/s and a commit every
+// 200 ms: kills land between a commit's preparation and its write too.
+TEST_F(StreamTest, InProcessSigkillAtRandomPointsThenRestartLosesNothing) {
+  StartCluster();
+  Process producer(
+      {TxflagBinary(), "produce", "--brokers", brokers(), "--topic", kInput,
+       "--input", data_->payments, "--rejects", dir_ + "/produce-rejects.csv",
+       "--rate", "20000", "--no-progress"},
+      dir_ + "/produce");
+  const std::string state = dir_ + "/state";
+  const std::vector<std::string> mode = {"--mode", "in-process",
+                                         "--commit-interval-ms", "200"};
+  std::mt19937 random(11);
+  std::uniform_int_distribution<int> delay_ms(300, 1500);
+  int killed_while_running = 0;
+  int killed_with_work_left = 0;
+  std::string kills;
+  for (int i = 0; i < 5; ++i) {
+    Process run(RunArgs(state, mode), absl::StrCat(dir_, "/run", i));
+    const bool started = run.WaitForLog("event=started", 1, 40000);
+    const int delay = delay_ms(random);
+    SleepMs(delay);
+    const bool alive = run.running();
+    CommandResult killed = run.Kill();
+    const int64_t input_left = GroupLag(brokers(), "txflag", kInput);
+    if (input_left > 0) ++killed_with_work_left;
+    absl::StrAppend(&kills, "kill ", i, ": ", delay, " ms after its start, ",
+                    started ? "started" : "NOT started",
+                    alive ? "" : ", had already exited",
+                    "; uncommitted: ", input_left, " payments\n");
+    EXPECT_TRUE(alive) << "run " << i << " exited by itself:\n" << killed.err;
+    if (started && alive && killed.signal == SIGKILL) ++killed_while_running;
+  }
+  auto produced = producer.Wait(60000);
+  ASSERT_TRUE(produced.has_value());
+  ASSERT_EQ(produced->exit_code, 0) << produced->err;
+  RunToIdle(state, "final", 2000, mode);
+  EXPECT_GE(killed_while_running, 3) << kills;
+  EXPECT_GE(killed_with_work_left, 3) << kills;
+  AlertsOnTopic alerts = ExpectAlertsMatchBacktest(/*allow_duplicates=*/true);
+  EXPECT_GT(alerts.messages, 0);
+  ExpectNoDeadLetters();
+  std::printf("%s%lld alert messages, %lld (id, revision) pairs repeated\n",
+              kills.c_str(), static_cast<long long>(alerts.messages),
+              static_cast<long long>(alerts.duplicated_revisions));
+}
+
 // A catch-up run over the first half of the input; the second half is then
 // processed by a run on another host (an empty state dir, same group): it
 // rebuilds every task's state from the changelog topic and carries on as if

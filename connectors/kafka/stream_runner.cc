@@ -6,6 +6,7 @@
 #include <charconv>
 #include <chrono>
 #include <deque>
+#include <future>
 #include <limits>
 #include <map>
 #include <memory>
@@ -40,6 +41,9 @@ constexpr std::string_view kInputCheckpointTag = "kafka-in1:";
 constexpr int kMetadataTimeoutMs = 10000;
 // Stage 1 pauses an input partition holding this many unemitted records.
 constexpr size_t kMaxQueuedPerInput = 20000;
+// kInProcess pauses partitions that run ahead while the processor's reorder
+// buffer holds more payments than this (some 100 bytes each).
+constexpr size_t kMaxBufferedInProcess = 2000000;
 // Idle markers are repeated this often while an input partition stays idle
 // (a task opened since, e.g. after a restart, has not seen the last one).
 constexpr int64_t kIdleMarkerRepeatMs = 5000;
@@ -321,6 +325,8 @@ struct InputPartition {
   // Newest payment timestamp read from it; min() before the first.
   int64_t last_event_ts = std::numeric_limits<int64_t>::min();
   bool paused = false;
+  // kInProcess: told to the processor as idle (SetStreamIdle).
+  bool stream_idle = false;
 };
 
 // One engine task: a repartition partition (or, in-process, everything).
@@ -397,6 +403,7 @@ class Runner {
   }
 
   ~Runner() {
+    IgnoreError(AwaitCommit());
     if (consumer_ != nullptr && !closed_) Close();
   }
 
@@ -436,6 +443,13 @@ class Runner {
   absl::Status OnMessage(const rd_kafka_message_t* message);
   absl::Status OnInputMessage(const rd_kafka_message_t* message);
   absl::Status OnRepartitionMessage(const rd_kafka_message_t* message);
+  // kInProcess: a consumed message goes straight to the processor, whose
+  // per-partition watermark (Processor::Options::streams) orders it.
+  absl::Status ProcessInputDirectly(InputPartition* input,
+                                    const rd_kafka_message_t* message);
+  // kInProcess, every 50 ms: marks caught-up silent partitions idle, and
+  // bounds the reorder buffer by pausing partitions that run ahead.
+  absl::Status InProcessHousekeeping();
   absl::Status EmitReady(bool force);
   // For an input partition with nothing queued: the newest payment
   // timestamp the others may emit before it brings more (max(): no limit;
@@ -451,6 +465,22 @@ class Runner {
   // are already committed; the group's copy is for stage 1's restart point
   // and lag monitoring, and a lost one only repeats legs the tasks skip).
   absl::Status Commit(bool sync_offsets = false);
+  // kInProcess: the same order, with the waiting off the processing thread
+  // (see "Commits in in-process mode" in docs/streaming.md). Here, the
+  // processor's batch is built and the acknowledgement positions taken;
+  // CommitJob waits for the alerts and dead letters up to those positions,
+  // writes the batch and commits the input offsets, on its own thread. At
+  // most one job runs: the next commit (or `wait`) waits for it first.
+  struct CommitJob {
+    engine::StateBatch batch;
+    int64_t alert_position = 0;
+    int64_t dead_letter_position = 0;
+    internal::TopicPartitionListPtr offsets;
+  };
+  absl::Status CommitInProcess(bool wait);
+  absl::Status RunCommitJob(CommitJob* job);
+  // Waits for the commit job in flight, if any; its status.
+  absl::Status AwaitCommit();
   absl::Status FlushWaiting(std::string_view what,
                             const std::function<absl::Status()>& flush);
   std::string TaskCheckpoint(const Task& task) const;
@@ -505,6 +535,9 @@ class Runner {
   Clock::time_point last_commit_ = Clock::now();
   int64_t rule_evaluations_ = 0;
   std::string scratch_;
+  SourceRecord direct_record_;  // kInProcess: reused for every message
+  // kInProcess: the commit job in flight (declared last: destroyed first).
+  std::future<absl::Status> commit_job_;
 };
 
 void Runner::OnClientError(std::string_view who, const absl::Status& status) {
@@ -554,6 +587,15 @@ absl::StatusOr<internal::HandlePtr> Runner::CreateConsumer(
                               // data arrives, as the mock, would otherwise
                               // add up to 500 ms of latency).
                               {"fetch.wait.max.ms", "10"},
+                              // librdkafka 2.0 stops fetching every
+                              // partition once the consumer queue holds this
+                              // many messages, and looks again only up to 1 s
+                              // later: with the default 100,000 (under half a
+                              // second of work) an engine behind its input
+                              // sat idle half the time. The byte limit
+                              // (queued.max.messages.kbytes, 64 MiB) bounds
+                              // the queue instead.
+                              {"queued.min.messages", "1000000"},
                               {"log_level", "2"},
                           }));
   for (const auto& [key, value] : o_.properties) {
@@ -836,12 +878,10 @@ absl::StatusOr<std::unique_ptr<Task>> Runner::OpenTask(int32_t partition) {
   options.keep_alert_history = false;
   options.state_prefix =
       partition < 0 ? std::string("all/") : absl::StrCat("p", partition, "/");
-  if (partition >= 0) {
-    // A task hears from every input partition, through the stage 1 of every
-    // process, each progressing on its own: the watermark is the oldest of
-    // them (see Processor::Options::streams).
-    options.streams = input_partitions_;
-  }
+  // A task hears from every input partition (through the stage 1 of every
+  // process, or in-process directly), each progressing on its own: the
+  // watermark is the oldest of them (see Processor::Options::streams).
+  options.streams = input_partitions_;
   if (metrics_.rule_seconds != nullptr) {
     engine::Histogram* histogram = metrics_.rule_seconds;
     options.evaluation_sample_every = 64;
@@ -1125,6 +1165,7 @@ absl::Status Runner::OnInputMessage(const rd_kafka_message_t* message) {
   if (message->offset < input.next) return absl::OkStatus();
   ++summary_->input_messages;
   Inc(metrics_.input_messages);
+  if (!repartition()) return ProcessInputDirectly(&input, message);
   std::unique_ptr<Pending> recycled;
   if (!free_pending_.empty()) {
     recycled = std::move(free_pending_.back());
@@ -1156,6 +1197,81 @@ absl::Status Runner::OnInputMessage(const rd_kafka_message_t* message) {
                                       input.partition);
     rd_kafka_pause_partitions(consumer_.get(), list.get());
     input.paused = true;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Runner::ProcessInputDirectly(InputPartition* input,
+                                          const rd_kafka_message_t* message) {
+  SourceRecord& record = direct_record_;
+  record.location.clear();
+  absl::StrAppend(&record.location, o_.input_topic, "/", message->partition,
+                  "@", message->offset);
+  record.legs = Legs::kBoth;
+  record.label.reset();
+  internal::DecodePaymentMessage(Payload(message), o_.input_encoding, &record);
+  record.stream = message->partition;
+  rd_kafka_timestamp_type_t type;
+  const int64_t timestamp_ms = rd_kafka_message_timestamp(message, &type);
+  input->next = message->offset + 1;
+  input->emitted_next = input->next;
+  input->caught_up = false;
+  input->last_activity = last_message_;
+  if (record.kind == SourceRecord::Kind::kPayment) {
+    input->last_event_ts =
+        std::max(input->last_event_ts, record.payment.timestamp().seconds());
+  }
+  input->stream_idle = false;
+  return ProcessInTask(tasks_.at(-1).get(), &record, timestamp_ms);
+}
+
+absl::Status Runner::InProcessHousekeeping() {
+  if (repartition() || tasks_.empty()) return absl::OkStatus();
+  engine::Processor* processor = tasks_.at(-1)->processor.get();
+  // A partition caught up and silent for max_input_idle_ms stops holding
+  // the watermark back (until its next payment).
+  for (auto& [p, input] : inputs_) {
+    if (input.stream_idle || !input.caught_up ||
+        MillisSince(input.last_activity) < o_.max_input_idle_ms) {
+      continue;
+    }
+    input.stream_idle = true;
+    TXFLAG_RETURN_IF_ERROR(processor->SetStreamIdle(p, true));
+  }
+  // Memory bound: while the reorder buffer is over kMaxBufferedInProcess
+  // (partitions running ahead of a slower one), pause every partition but
+  // the ones holding the watermark back; resume all below half.
+  const size_t buffered = processor->buffered();
+  if (!input_paused_for_lag_ && buffered > kMaxBufferedInProcess) {
+    int64_t oldest = std::numeric_limits<int64_t>::max();
+    for (const auto& [p, input] : inputs_) {
+      if (!input.stream_idle) oldest = std::min(oldest, input.last_event_ts);
+    }
+    internal::TopicPartitionListPtr list(
+        rd_kafka_topic_partition_list_new(static_cast<int>(inputs_.size())));
+    for (auto& [p, input] : inputs_) {
+      if (input.last_event_ts <= oldest) continue;
+      rd_kafka_topic_partition_list_add(list.get(), o_.input_topic.c_str(), p);
+      input.paused = true;
+    }
+    rd_kafka_pause_partitions(consumer_.get(), list.get());
+    input_paused_for_lag_ = true;
+    LogEvent(LogLevel::kInfo, "input_paused",
+             {{"reason", "reorder buffer full"},
+              {"buffered", absl::StrCat(buffered)},
+              {"paused_partitions", absl::StrCat(list->cnt)}});
+  } else if (input_paused_for_lag_ && buffered < kMaxBufferedInProcess / 2) {
+    internal::TopicPartitionListPtr list(
+        rd_kafka_topic_partition_list_new(static_cast<int>(inputs_.size())));
+    for (auto& [p, input] : inputs_) {
+      if (!input.paused) continue;
+      rd_kafka_topic_partition_list_add(list.get(), o_.input_topic.c_str(), p);
+      input.paused = false;
+    }
+    rd_kafka_resume_partitions(consumer_.get(), list.get());
+    input_paused_for_lag_ = false;
+    LogEvent(LogLevel::kInfo, "input_resumed",
+             {{"buffered", absl::StrCat(buffered)}});
   }
   return absl::OkStatus();
 }
@@ -1359,7 +1475,70 @@ absl::Status Runner::FlushWaiting(std::string_view what,
   }
 }
 
+absl::Status Runner::AwaitCommit() {
+  if (!commit_job_.valid()) return absl::OkStatus();
+  return commit_job_.get();
+}
+
+absl::Status Runner::RunCommitJob(CommitJob* job) {
+  const auto start = Clock::now();
+  TXFLAG_RETURN_IF_ERROR(FlushWaiting("alerts", [&] {
+    return kafka_alerts_->WaitDelivered(job->alert_position);
+  }));
+  TXFLAG_RETURN_IF_ERROR(FlushWaiting("dead letters", [&] {
+    return kafka_dlq_->WaitDelivered(job->dead_letter_position);
+  }));
+  TXFLAG_RETURN_IF_ERROR(o_.store->Write(job->batch));
+  if (job->offsets != nullptr && job->offsets->cnt > 0) {
+    // For lag monitoring and `auto.offset.reset` on a new state dir only:
+    // the offsets that count are in the state just written.
+    absl::Status status = internal::KafkaStatus(
+        rd_kafka_commit(consumer_.get(), job->offsets.get(), /*async=*/1),
+        "committing offsets to the group");
+    if (!status.ok()) {
+      LogEvent(LogLevel::kWarning, "offset_commit_failed",
+               {{"detail", std::string(status.message())}});
+    }
+  }
+  if (metrics_.commit_seconds != nullptr) {
+    metrics_.commit_seconds->Observe(
+        std::chrono::duration<double>(Clock::now() - start).count());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Runner::CommitInProcess(bool wait) {
+  TXFLAG_RETURN_IF_ERROR(AwaitCommit());
+  auto it = tasks_.find(-1);
+  if (it == tasks_.end()) return absl::OkStatus();
+  auto job = std::make_shared<CommitJob>();
+  // Everything emitted so far belongs to this commit: the job waits for it
+  // to be acknowledged before it writes the state that raised it.
+  job->alert_position = kafka_alerts_->position();
+  job->dead_letter_position = kafka_dlq_->position();
+  TXFLAG_RETURN_IF_ERROR(it->second->processor->PrepareCommit(
+      InProcessCheckpoint(),
+      kafka_dlq_->CheckpointAt(job->dead_letter_position), &job->batch));
+  job->offsets.reset(
+      rd_kafka_topic_partition_list_new(static_cast<int>(inputs_.size())));
+  for (const auto& [p, input] : inputs_) {
+    if (input.emitted_next < 0) continue;
+    rd_kafka_topic_partition_list_add(job->offsets.get(),
+                                      o_.input_topic.c_str(), p)
+        ->offset = input.emitted_next;
+  }
+  commit_job_ = std::async(std::launch::async,
+                           [this, job] { return RunCommitJob(job.get()); });
+  ++summary_->commits;
+  Inc(metrics_.commits);
+  last_commit_ = Clock::now();
+  UpdateGauges();
+  if (wait) return AwaitCommit();
+  return absl::OkStatus();
+}
+
 absl::Status Runner::Commit(bool sync_offsets) {
+  if (!repartition()) return CommitInProcess(/*wait=*/sync_offsets);
   const auto start = Clock::now();
   if (repartition_producer_ != nullptr) {
     TXFLAG_RETURN_IF_ERROR(FlushWaiting("repartitioned legs", [&] {
@@ -1620,6 +1799,7 @@ absl::Status Runner::Run() {
     TXFLAG_RETURN_IF_ERROR(EmitReady(/*force=*/false));
     if (repartition_producer_ != nullptr) repartition_producer_->Poll();
     if (MillisSince(last_backpressure) >= 50) {
+      TXFLAG_RETURN_IF_ERROR(InProcessHousekeeping());
       Backpressure();
       TXFLAG_RETURN_IF_ERROR(SendIdleMarkers());
       last_backpressure = Clock::now();

@@ -38,7 +38,12 @@
 //
 // kInProcess (one process, no scale-out). The process assigns itself every
 // input partition and runs one Processor over whole payments (prefix "all/"),
-// as the back-test does; no repartition or changelog topic.
+// as the back-test does; no repartition or changelog topic. Each input
+// partition is one of the Processor's streams (its watermark is the oldest
+// partition's), and a consumed payment goes to it at once. Commits keep the
+// order below, but their waiting (alert and dead-letter acknowledgements,
+// the RocksDB write, the group offsets) runs on a commit thread, one commit
+// at a time; the processing thread only builds the batch.
 //
 // Effectively-once. A task's state, its repartition offset and its dedup
 // positions are one checkpoint, written in one StateStore::Write. Commit
@@ -64,8 +69,9 @@
 // here default to message.timeout.ms=0, wait forever), one warning line per
 // outage and one when the brokers answer again.
 //
-// Not thread-safe; RunStream() runs on the calling thread until *stop, an
-// error, or (exit_when_idle_ms) the end of the input.
+// Not thread-safe; RunStream() runs on the calling thread (plus, in
+// kInProcess, one commit thread at a time) until *stop, an error, or
+// (exit_when_idle_ms) the end of the input.
 #ifndef TXFLAG_CONNECTORS_KAFKA_STREAM_RUNNER_H_
 #define TXFLAG_CONNECTORS_KAFKA_STREAM_RUNNER_H_
 
