@@ -8,6 +8,7 @@
 //       [--payments N] [--input payments.csv] [--accounts 10000] [--days 30]
 //       [--rate 50000] [--seconds 20] [--max-ahead 20000] [--keep-dir]
 //       [--lateness 0] [--trace]   (the engine's counters every 500 ms)
+//       [--commit-ms 1000] [-X librdkafka.key=value ...]  (engine settings)
 //
 // Phase 1, throughput. A generated data set (or --input) is loaded once and
 // fed, from memory, to fresh topics by a feeder thread that stays at most
@@ -34,6 +35,7 @@
 // Prints tables and a final line of JSON with every figure. Exit code 1 when
 // a target is missed, 2 on an error.
 #include <librdkafka/rdkafka.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -107,6 +109,10 @@ double Seconds(Clock::duration d) {
 
 // --trace: the engine's counters every 500 ms on stderr.
 bool g_trace = false;
+// -X key=value (librdkafka properties for the engine's clients, applied
+// after the benchmark's) and --commit-ms (the engine's commit interval).
+std::vector<std::pair<std::string, std::string>> g_engine_properties;
+int64_t g_commit_ms = 1000;
 
 void Trace(const char* what, Clock::time_point start,
            Clock::time_point* last_trace, int64_t sent, uint64_t consumed,
@@ -208,6 +214,17 @@ bool ParseFlags(int argc, char** argv, Flags* f) {
       f->keep_dir = true;
     } else if (a == "--trace") {
       g_trace = true;
+    } else if (a == "-X") {
+      const std::string_view kv = value();
+      const size_t eq = kv.find('=');
+      if (eq == std::string_view::npos || eq == 0) {
+        std::fprintf(stderr, "-X needs key=value\n");
+        return false;
+      }
+      g_engine_properties.emplace_back(std::string(kv.substr(0, eq)),
+                                       std::string(kv.substr(eq + 1)));
+    } else if (a == "--commit-ms") {
+      g_commit_ms = std::atoll(value());
     } else {
       std::fprintf(stderr,
                    "unknown flag %s (see the comment at the top of "
@@ -298,6 +315,7 @@ absl::StatusOr<RkPtr> NewAssignedConsumer(const std::string& servers,
                                     {"enable.partition.eof", "false"},
                                     // As the engine's consumer.
                                     {"fetch.wait.max.ms", "10"},
+                                    {"queued.min.messages", "1000000"},
                                     {"auto.offset.reset", "error"},
                                     {"log_level", "2"}});
   if (!rk.ok()) return rk.status();
@@ -754,6 +772,8 @@ absl::Status SetUpEngine(kafka::MockCluster* cluster,
   kafka::StreamRunnerOptions& o = run->options;
   o.properties = {{"bootstrap.servers", cluster->bootstrap_servers()},
                   {"session.timeout.ms", "6000"}};
+  for (const auto& kv : g_engine_properties) o.properties.push_back(kv);
+  o.commit_interval_ms = g_commit_ms;
   o.input_topic = run->input_topic;
   o.alerts_topic = run->alerts_topic;
   o.dead_letter_topic = "dlq_" + tag;
@@ -791,6 +811,7 @@ ThroughputRow RunEngineThroughput(kafka::MockCluster* cluster,
   const auto start = Clock::now();
   double engine_cpu = 0;
   std::thread engine([&] {
+    pthread_setname_np(pthread_self(), "txflag-engine");  // for perf/top
     const double cpu0 = CpuSeconds(CLOCK_THREAD_CPUTIME_ID);
     engine_status = kafka::RunStream(run.options, &summary);
     engine_cpu = CpuSeconds(CLOCK_THREAD_CPUTIME_ID) - cpu0;
@@ -1506,9 +1527,10 @@ int main(int argc, char** argv) {
   if (flags.phase != "throughput") {
     std::printf(
         "\nPhase 2: latency at %s payments/s offered for %d s, "
-        "allowed_lateness_seconds=%lld, commit_interval_ms=1000\n",
+        "allowed_lateness_seconds=%lld, commit_interval_ms=%lld\n",
         txflag::WithThousands(flags.rate).c_str(), flags.seconds,
-        static_cast<long long>(flags.lateness));
+        static_cast<long long>(flags.lateness),
+        static_cast<long long>(g_commit_ms));
     std::fflush(stdout);
     std::vector<LatencyRow> rows;
     std::printf("  running a bare consumer on the same feed (the floor)...\n");
