@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "connectors/kafka/internal/rdkafka_handles.h"
 #include "connectors/kafka/mock_cluster.h"
 #include "connectors/kafka/test_consumer.h"
@@ -180,6 +181,52 @@ TEST(KafkaDeadLetterSink, RestoreResumesTheCountAndTakesNothingBack) {
                                      Pair("txflag.source.offset", "7")));
   }
   EXPECT_EQ(repeats, 2);
+}
+
+// What txflag run's in-process commit thread uses: a position, a wait for
+// everything up to it (not for what came later), and the checkpoint Flush()
+// would give there.
+TEST(KafkaDeadLetterSink, WaitDeliveredCoversAPositionAndNotWhatCameLater) {
+  std::unique_ptr<MockCluster> cluster = StartCluster();
+  ASSERT_NE(cluster, nullptr);
+  KafkaDeadLetterSinkOptions o = Options(*cluster);
+  o.flush_timeout_ms = 500;
+  o.on_client_error = [](const absl::Status&) {};
+  auto sink = KafkaDeadLetterSink::Create(o);
+  ASSERT_TRUE(sink.ok()) << sink.status();
+  EXPECT_EQ((*sink)->position(), 0);
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(
+        (*sink)->Write(absl::StrCat("payments/0@", i), "bad", "x").ok());
+  }
+  const int64_t first = (*sink)->position();
+  EXPECT_EQ(first, 5);
+  ASSERT_TRUE((*sink)->WaitDelivered(first).ok());
+  EXPECT_GE((*sink)->stats().delivered, 5);
+  EXPECT_EQ((*sink)->CheckpointAt(first), "5");
+
+  // Brokers gone: what is written now cannot be acknowledged, but the
+  // position before it still counts as delivered.
+  ASSERT_TRUE(cluster->SetBrokerDown(MockCluster::kAllBrokers).ok());
+  ASSERT_TRUE((*sink)->Write("payments/0@5", "bad", "y").ok());
+  ASSERT_TRUE((*sink)->Write("payments/0@6", "bad", "z").ok());
+  const int64_t second = (*sink)->position();
+  EXPECT_EQ(second, 7);
+  EXPECT_TRUE((*sink)->WaitDelivered(first).ok());
+  EXPECT_EQ((*sink)->WaitDelivered(second).code(),
+            absl::StatusCode::kDeadlineExceeded);
+  ASSERT_TRUE(cluster->SetBrokerUp(MockCluster::kAllBrokers).ok());
+  absl::Status waited;
+  for (int i = 0; i < 60; ++i) {  // librdkafka reconnects with backoff
+    waited = (*sink)->WaitDelivered(second);
+    if (waited.ok()) break;
+  }
+  ASSERT_TRUE(waited.ok()) << waited;
+  EXPECT_EQ((*sink)->CheckpointAt(second), "7");
+  absl::StatusOr<std::string> flushed = (*sink)->Flush();
+  ASSERT_TRUE(flushed.ok()) << flushed.status();
+  EXPECT_EQ(*flushed, (*sink)->CheckpointAt(second));
+  EXPECT_EQ(ReadDeadLetters(cluster->bootstrap_servers(), 7).size(), 7u);
 }
 
 TEST(KafkaDeadLetterSink, FlushReportsUnavailableWhenBrokersStayDown) {
