@@ -548,6 +548,7 @@ class Runner {
   int64_t rule_evaluations_ = 0;
   std::string scratch_;
   SourceRecord direct_record_;  // kInProcess: reused for every message
+  SourceRecord leg_record_;     // kRepartition: reused for every leg
   // kInProcess: the last commit's batch, kept for its buffer.
   engine::StateBatch spare_batch_;
   // kInProcess: the commit job in flight and its data (declared last:
@@ -1401,7 +1402,12 @@ absl::Status Runner::OnRepartitionMessage(const rd_kafka_message_t* message) {
   task.next_offset = message->offset + 1;
   task.caught_up = false;
   ++task.consumed_here;
-  SourceRecord record;
+  // Reused: a fresh record allocated a dozen strings for every leg.
+  SourceRecord& record = leg_record_;
+  record.kind = SourceRecord::Kind::kPayment;
+  record.reason.clear();
+  record.raw.clear();
+  record.stream = 0;
   record.label.reset();
   const std::string_view leg = HeaderValue(message, kLegHeader);
   const std::string_view source = HeaderValue(message, kSourceHeader);
@@ -1439,7 +1445,7 @@ absl::Status Runner::OnRepartitionMessage(const rd_kafka_message_t* message) {
     }
     last->second = seq;
   }
-  record.location = std::string(source);
+  record.location.assign(source.data(), source.size());
   internal::DecodePaymentMessage(Payload(message), PaymentEncoding::kProtobuf,
                                  &record);
   record.legs = leg == "D" ? Legs::kDebit : Legs::kCredit;

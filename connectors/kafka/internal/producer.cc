@@ -6,9 +6,9 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <mutex>
-#include <set>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -109,10 +109,12 @@ struct Producer::Impl {
   // WaitDelivered): guarded by `mu`.
   mutable std::mutex mu;
   absl::Status first_error;  // the first delivery error
-  // Every sequence <= done_upto is acknowledged (or failed); `done_above`
-  // holds those completed out of order beyond it.
+  // Every sequence <= done_upto is acknowledged (or failed);
+  // done_above[i] says whether done_upto + 1 + i is (deliveries to
+  // different partitions complete out of order). A deque of flags, not a
+  // set: a million repartitioned legs a second must not allocate each.
   int64_t done_upto = 0;
-  std::set<int64_t> done_above;
+  std::deque<bool> done_above;
   std::atomic<bool> failed_once{false};
 
   absl::Status FirstError() const {
@@ -122,14 +124,13 @@ struct Producer::Impl {
   }
   void Completed(int64_t sequence) {
     std::lock_guard<std::mutex> lock(mu);
-    if (sequence != done_upto + 1) {
-      done_above.insert(sequence);
-      return;
-    }
-    done_upto = sequence;
-    while (!done_above.empty() && *done_above.begin() == done_upto + 1) {
-      done_upto = *done_above.begin();
-      done_above.erase(done_above.begin());
+    if (sequence <= done_upto) return;
+    const auto index = static_cast<size_t>(sequence - done_upto - 1);
+    if (index >= done_above.size()) done_above.resize(index + 1, false);
+    done_above[index] = true;
+    while (!done_above.empty() && done_above.front()) {
+      done_above.pop_front();
+      ++done_upto;
     }
   }
   std::function<void(const absl::Status&)> on_client_error;
