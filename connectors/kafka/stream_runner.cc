@@ -1251,12 +1251,24 @@ absl::Status Runner::InProcessHousekeeping() {
   if (repartition() || tasks_.empty()) return absl::OkStatus();
   engine::Processor* processor = tasks_.at(-1)->processor.get();
   // A partition caught up and silent for max_input_idle_ms stops holding
-  // the watermark back (until its next payment).
+  // the watermark back (until its next payment), unless the brokers are
+  // known to hold more of it: a consumer whose fetches stall (librdkafka
+  // queue limits, a busy machine) must not turn a slow partition into an
+  // idle one, or its payments would come in behind the watermark, late
+  // (stream_bench saw up to 16,941 such dead letters before this check).
   for (auto& [p, input] : inputs_) {
     if (input.stream_idle || !input.caught_up ||
         MillisSince(input.last_activity) < o_.max_input_idle_ms) {
       continue;
     }
+    int64_t low = 0, high = -1;
+    if (rd_kafka_get_watermark_offsets(consumer_.get(), o_.input_topic.c_str(),
+                                       p, &low,
+                                       &high) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      high = -1;
+    }
+    high = std::max(high, input.known_high);
+    if (high > input.next) continue;
     input.stream_idle = true;
     TXFLAG_RETURN_IF_ERROR(processor->SetStreamIdle(p, true));
   }
