@@ -1,9 +1,6 @@
 #include "connectors/kafka/stream_runner.h"
 
 #include <librdkafka/rdkafka.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <charconv>
@@ -52,15 +49,6 @@ constexpr size_t kMaxBufferedInProcess = 2000000;
 constexpr int64_t kIdleMarkerRepeatMs = 5000;
 // How long a producer flush waits before the runner logs and checks *stop.
 constexpr int64_t kFlushSliceMs = 5000;
-
-// Nice 10 for the calling thread only (Linux: a thread's own nice value).
-absl::Status LowerThisThreadsPriority() {
-  if (setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 10) !=
-      0) {
-    return absl::InternalError("setpriority failed");
-  }
-  return absl::OkStatus();
-}
 
 int64_t MillisSince(Clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t)
@@ -1528,10 +1516,6 @@ absl::Status Runner::AwaitCommit() {
 
 absl::Status Runner::RunCommitJob(CommitJob* job) {
   const auto start = Clock::now();
-  // Below the processing thread: on a busy machine a commit waits for a
-  // free core rather than taking one from the stream (the next commit
-  // waits for this one, so it cannot fall behind by more than one).
-  IgnoreError(LowerThisThreadsPriority());
   TXFLAG_RETURN_IF_ERROR(FlushWaiting("alerts", [&] {
     return kafka_alerts_->WaitDelivered(job->alert_position);
   }));
