@@ -432,6 +432,92 @@ TEST(Processor, KeepsEachBufferedPaymentUnderItsOwnKeyNotInTheCheckpoint) {
   EXPECT_EQ(reopened->stats().payments(), processor->stats().payments());
 }
 
+TEST(Processor, ReadsBufferedPaymentsOfFormat3AndRefusesCorruptOnes) {
+  // Format 4 stores a buffered payment as a 0 byte and the reorder buffer's
+  // encoding; format 3 stored a BufferedPayment protobuf. A format 3 state
+  // dir must resume with the same buffer and alerts.
+  rules::CompiledPack pack = testing::MakeCountPack();
+  MemoryStateStore store;
+  MemoryRejectSink rejects;
+  Processor::Options options;
+  options.allowed_lateness_seconds = 3600;
+  auto processor = *Processor::Open(&pack, options, &store, &rejects, nullptr);
+  std::vector<SourceRecord> fed;
+  for (int i = 0; i < 50; ++i) {
+    char ts[32];
+    std::snprintf(ts, sizeof(ts), "2024-05-01T00:%02d:00Z", i);
+    fed.push_back(Pay("p" + std::to_string(i), ts, "payer" + std::to_string(i),
+                      "victim"));
+    SourceRecord copy = fed.back();
+    ASSERT_TRUE(processor->Process(&copy).ok());
+  }
+  ASSERT_TRUE(processor->Commit("c1").ok());
+  ASSERT_EQ(processor->buffered(), 50u);
+
+  // Rewrite the state as format 3 would have: a protobuf per buffered
+  // payment (keys in arrival order, as fed), and the version.
+  StateBatch as_format3;
+  size_t i = 0;
+  for (const auto& [key, value] : store.data()) {
+    if (!key.starts_with("t0/buf/")) continue;
+    ASSERT_FALSE(value.empty());
+    EXPECT_EQ(value[0], '\0') << key;
+    txflag::v1::state::BufferedPayment buffered;
+    *buffered.mutable_payment() = fed[i].payment;
+    buffered.set_location(fed[i].location);
+    buffered.set_seq(std::stoll(key.substr(key.rfind('/') + 1)));
+    buffered.set_legs(static_cast<uint32_t>(Legs::kBoth));
+    as_format3.Put(key, buffered.SerializeAsString());
+    ++i;
+  }
+  ASSERT_EQ(i, 50u);
+  txflag::v1::state::Checkpoint checkpoint;
+  ASSERT_TRUE(
+      checkpoint.ParseFromString(store.data().at("t0/meta/checkpoint")));
+  EXPECT_EQ(checkpoint.format_version(), 4u);
+  checkpoint.set_format_version(3);
+  as_format3.Put("t0/meta/checkpoint", checkpoint.SerializeAsString());
+  MemoryStateStore format3 = store;
+  ASSERT_TRUE(format3.Write(as_format3).ok());
+
+  auto reopened = *Processor::Open(&pack, options, &format3, &rejects, nullptr);
+  EXPECT_EQ(reopened->buffered(), 50u);
+  ASSERT_TRUE(reopened->Drain().ok());
+  ASSERT_TRUE(reopened->Commit("c2").ok());
+  ASSERT_TRUE(processor->Drain().ok());
+  ASSERT_TRUE(processor->Commit("c2").ok());
+  std::vector<std::string> want, got;
+  ASSERT_TRUE(processor
+                  ->ForEachAlert([&](const Alert& a) {
+                    want.push_back(a.SerializeAsString());
+                  })
+                  .ok());
+  ASSERT_TRUE(reopened
+                  ->ForEachAlert([&](const Alert& a) {
+                    got.push_back(a.SerializeAsString());
+                  })
+                  .ok());
+  EXPECT_FALSE(want.empty());
+  EXPECT_EQ(got, want);
+
+  // A format 4 value cut short is DataLoss naming the key, not a crash.
+  MemoryStateStore corrupt;
+  auto writer = *Processor::Open(&pack, options, &corrupt, &rejects, nullptr);
+  SourceRecord one = fed[0];
+  ASSERT_TRUE(writer->Process(&one).ok());
+  ASSERT_TRUE(writer->Commit("c1").ok());
+  StateBatch cut;
+  for (const auto& [key, value] : corrupt.data()) {
+    if (key.starts_with("t0/buf/")) cut.Put(key, value.substr(0, 20));
+  }
+  ASSERT_EQ(cut.count(), 1u);
+  ASSERT_TRUE(corrupt.Write(cut).ok());
+  auto refused = Processor::Open(&pack, options, &corrupt, &rejects, nullptr);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(refused.status().message(), HasSubstr("t0/buf/"));
+}
+
 TEST(Processor, OneStreamRunningAheadWaitsForTheOthersInsteadOfMakingThemLate) {
   // Two streams (two stage-1 processes) a day apart in event time; within a
   // stream the disorder (4 h: v2's morning after v1's) is inside the 5 h
