@@ -1125,7 +1125,18 @@ absl::Status Runner::OnMessage(const rd_kafka_message_t* message) {
     if (o_.input_topic == topic) {
       auto it = inputs_.find(message->partition);
       if (it != inputs_.end() && message->offset >= it->second.next) {
-        it->second.caught_up = true;
+        InputPartition& input = it->second;
+        input.caught_up = true;
+        // The offset is the consumer's position at the end of the
+        // partition. Offsets before it that were never delivered are not
+        // payments to wait for (transaction markers, compacted records):
+        // without this, a silent partition whose last offset is a marker
+        // would look unfetched (high > next) and hold the watermark. (Not
+        // exercised by the tests: the librdkafka mock writes no markers.)
+        if (input.queue.empty()) {
+          input.next = message->offset;
+          input.emitted_next = message->offset;
+        }
       }
     } else {
       auto it = tasks_.find(message->partition);
