@@ -659,6 +659,29 @@ class StreamTest : public ::testing::Test {
     EXPECT_EQ(dlq->records.size(), 0u);
   }
 
+  // `txflag produce` of the data set at `rate` payments/s (to start as a
+  // Process while engines run).
+  std::vector<std::string> ProduceAtRateArgs(int rate) const {
+    return {TxflagBinary(), "produce",
+            "--brokers",    brokers(),
+            "--topic",      kInput,
+            "--input",      data_->payments,
+            "--rejects",    dir_ + "/produce-rejects.csv",
+            "--rate",       absl::StrCat(rate),
+            "--no-progress"};
+  }
+
+  // After crashes and a final run: the back-test's alerts, repeats only
+  // identical ones, no dead letters; prints `kills` and the repeat count.
+  void ExpectReplayedLikeTheBacktest(const std::string& kills) {
+    AlertsOnTopic alerts = ExpectAlertsMatchBacktest(/*allow_duplicates=*/true);
+    EXPECT_GT(alerts.messages, 0);
+    ExpectNoDeadLetters();
+    std::printf("%s%lld alert messages, %lld (id, revision) pairs repeated\n",
+                kills.c_str(), static_cast<long long>(alerts.messages),
+                static_cast<long long>(alerts.duplicated_revisions));
+  }
+
   static DataSet* data_;
   std::string dir_;
   std::unique_ptr<MockCluster> cluster_;
@@ -740,12 +763,7 @@ TEST_F(StreamTest, SigkillAtRandomPointsThenRestartLosesAndChangesNothing) {
   // Not every kill may find work left (the later ones often find the input
   // done), but some must, or nothing was replayed.
   EXPECT_GE(killed_with_work_left, 1) << kills;
-  AlertsOnTopic alerts = ExpectAlertsMatchBacktest(/*allow_duplicates=*/true);
-  EXPECT_GT(alerts.messages, 0);
-  ExpectNoDeadLetters();
-  std::printf("%s%lld alert messages, %lld (id, revision) pairs repeated\n",
-              kills.c_str(), static_cast<long long>(alerts.messages),
-              static_cast<long long>(alerts.duplicated_revisions));
+  ExpectReplayedLikeTheBacktest(kills);
 }
 
 // The same in in-process mode, whose commits wait for the brokers and write
@@ -754,11 +772,7 @@ TEST_F(StreamTest, SigkillAtRandomPointsThenRestartLosesAndChangesNothing) {
 // 200 ms: kills land between a commit's preparation and its write too.
 TEST_F(StreamTest, InProcessSigkillAtRandomPointsThenRestartLosesNothing) {
   StartCluster();
-  Process producer(
-      {TxflagBinary(), "produce", "--brokers", brokers(), "--topic", kInput,
-       "--input", data_->payments, "--rejects", dir_ + "/produce-rejects.csv",
-       "--rate", "20000", "--no-progress"},
-      dir_ + "/produce");
+  Process producer(ProduceAtRateArgs(20000), dir_ + "/produce");
   const std::string state = dir_ + "/state";
   const std::vector<std::string> mode = {"--mode", "in-process",
                                          "--commit-interval-ms", "200"};
@@ -789,12 +803,7 @@ TEST_F(StreamTest, InProcessSigkillAtRandomPointsThenRestartLosesNothing) {
   RunToIdle(state, "final", 2000, mode);
   EXPECT_GE(killed_while_running, 3) << kills;
   EXPECT_GE(killed_with_work_left, 3) << kills;
-  AlertsOnTopic alerts = ExpectAlertsMatchBacktest(/*allow_duplicates=*/true);
-  EXPECT_GT(alerts.messages, 0);
-  ExpectNoDeadLetters();
-  std::printf("%s%lld alert messages, %lld (id, revision) pairs repeated\n",
-              kills.c_str(), static_cast<long long>(alerts.messages),
-              static_cast<long long>(alerts.duplicated_revisions));
+  ExpectReplayedLikeTheBacktest(kills);
 }
 
 // A catch-up run over the first half of the input; the second half is then
@@ -836,11 +845,7 @@ TEST_F(StreamTest, StateMovesToAnotherHostThroughTheChangelog) {
 TEST_F(StreamTest, SurvivorTakesOverTheTasksOfAKilledProcess) {
   const std::vector<std::string> extra = {"--exit-when-idle-ms", "20000"};
   StartCluster();
-  Process producer(
-      {TxflagBinary(), "produce", "--brokers", brokers(), "--topic", kInput,
-       "--input", data_->payments, "--rejects", dir_ + "/produce-rejects.csv",
-       "--rate", "20000", "--no-progress"},
-      dir_ + "/produce");
+  Process producer(ProduceAtRateArgs(20000), dir_ + "/produce");
   Process a(RunArgs(dir_ + "/state-a", extra), dir_ + "/run-a");
   Process b(RunArgs(dir_ + "/state-b", extra), dir_ + "/run-b");
   // Both have tasks, between them all of them (a process that joins later

@@ -455,6 +455,10 @@ class Runner {
   // timestamp the others may emit before it brings more (max(): no limit;
   // min(): wait).
   int64_t EmitLimit(const InputPartition& input) const;
+  // Whether the brokers are known to hold messages of `input` not fetched
+  // yet (its cached high watermark, or the one read at assignment, is past
+  // the next offset): such a partition is slow, not idle.
+  bool HasUnfetched(const InputPartition& input) const;
   absl::Status Emit(InputPartition* input, Pending* pending);
   absl::Status ProcessInTask(Task* task, SourceRecord* record,
                              int64_t timestamp_ms);
@@ -481,6 +485,9 @@ class Runner {
   absl::Status RunCommitJob(CommitJob* job);
   // Waits for the commit job in flight, if any; its status.
   absl::Status AwaitCommit();
+  // The input offsets emitted so far (stage 1's; in-process, consumed), for
+  // the group.
+  internal::TopicPartitionListPtr InputOffsets() const;
   absl::Status FlushWaiting(std::string_view what,
                             const std::function<absl::Status()>& flush);
   std::string TaskCheckpoint(const Task& task) const;
@@ -535,8 +542,9 @@ class Runner {
   Clock::time_point last_commit_ = Clock::now();
   int64_t rule_evaluations_ = 0;
   std::string scratch_;
-  SourceRecord direct_record_;  // kInProcess: reused for every message
-  SourceRecord leg_record_;     // kRepartition: reused for every leg
+  Task* in_process_task_ = nullptr;  // kInProcess: tasks_[-1] while open
+  SourceRecord direct_record_;       // kInProcess: reused for every message
+  SourceRecord leg_record_;          // kRepartition: reused for every leg
   // kInProcess: the last commit's batch, kept for its buffer.
   engine::StateBatch spare_batch_;
   // kInProcess: the commit job in flight and its data (declared last:
@@ -859,6 +867,7 @@ absl::Status Runner::StartInProcess() {
     rd_kafka_topic_partition_list_add(list.get(), o_.input_topic.c_str(), p)
         ->offset = offset;
   }
+  in_process_task_ = task.get();
   tasks_[-1] = std::move(task);
   TXFLAG_RETURN_IF_ERROR(internal::KafkaStatus(
       rd_kafka_assign(consumer_.get(), list.get()), "assigning input"));
@@ -1243,12 +1252,12 @@ absl::Status Runner::ProcessInputDirectly(InputPartition* input,
         std::max(input->last_event_ts, record.payment.timestamp().seconds());
   }
   input->stream_idle = false;
-  return ProcessInTask(tasks_.at(-1).get(), &record, timestamp_ms);
+  return ProcessInTask(in_process_task_, &record, timestamp_ms);
 }
 
 absl::Status Runner::InProcessHousekeeping() {
-  if (repartition() || tasks_.empty()) return absl::OkStatus();
-  engine::Processor* processor = tasks_.at(-1)->processor.get();
+  if (in_process_task_ == nullptr) return absl::OkStatus();
+  engine::Processor* processor = in_process_task_->processor.get();
   // A partition caught up and silent for max_input_idle_ms stops holding
   // the watermark back (until its next payment), unless the brokers are
   // known to hold more of it: a consumer whose fetches stall (librdkafka
@@ -1260,14 +1269,7 @@ absl::Status Runner::InProcessHousekeeping() {
         MillisSince(input.last_activity) < o_.max_input_idle_ms) {
       continue;
     }
-    int64_t low = 0, high = -1;
-    if (rd_kafka_get_watermark_offsets(consumer_.get(), o_.input_topic.c_str(),
-                                       p, &low,
-                                       &high) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      high = -1;
-    }
-    high = std::max(high, input.known_high);
-    if (high > input.next) continue;
+    if (HasUnfetched(input)) continue;
     input.stream_idle = true;
     TXFLAG_RETURN_IF_ERROR(processor->SetStreamIdle(p, true));
   }
@@ -1309,12 +1311,7 @@ absl::Status Runner::InProcessHousekeeping() {
   return absl::OkStatus();
 }
 
-int64_t Runner::EmitLimit(const InputPartition& input) const {
-  constexpr int64_t kNoLimit = std::numeric_limits<int64_t>::max();
-  constexpr int64_t kBlocked = std::numeric_limits<int64_t>::min();
-  // Paused by us (lag), or known to have messages on the brokers that are
-  // not fetched yet: wait for them, however long it takes.
-  if (input.paused) return kBlocked;
+bool Runner::HasUnfetched(const InputPartition& input) const {
   int64_t low = 0, high = -1;
   if (rd_kafka_get_watermark_offsets(consumer_.get(), o_.input_topic.c_str(),
                                      input.partition, &low,
@@ -1322,7 +1319,16 @@ int64_t Runner::EmitLimit(const InputPartition& input) const {
     high = -1;
   }
   high = std::max(high, input.known_high);
-  if (high >= 0 && input.next >= 0 && high > input.next) return kBlocked;
+  return high >= 0 && input.next >= 0 && high > input.next;
+}
+
+int64_t Runner::EmitLimit(const InputPartition& input) const {
+  constexpr int64_t kNoLimit = std::numeric_limits<int64_t>::max();
+  constexpr int64_t kBlocked = std::numeric_limits<int64_t>::min();
+  // Paused by us (lag), or known to have messages on the brokers that are
+  // not fetched yet: wait for them, however long it takes.
+  if (input.paused) return kBlocked;
+  if (HasUnfetched(input)) return kBlocked;
   // Silent for max_input_idle_ms (nothing arrived since): it does not hold
   // the others back.
   if (MillisSince(input.last_activity) >= o_.max_input_idle_ms) {
@@ -1377,7 +1383,7 @@ absl::Status Runner::EmitReady(bool force) {
 absl::Status Runner::Emit(InputPartition* input, Pending* pending) {
   SourceRecord& record = pending->record;
   if (!repartition()) {
-    return ProcessInTask(tasks_.at(-1).get(), &record, pending->timestamp_ms);
+    return ProcessInTask(in_process_task_, &record, pending->timestamp_ms);
   }
   if (record.kind == SourceRecord::Kind::kReject) {
     return rejects_->Write(record.location, record.reason, record.raw);
@@ -1513,6 +1519,17 @@ absl::Status Runner::FlushWaiting(std::string_view what,
   }
 }
 
+internal::TopicPartitionListPtr Runner::InputOffsets() const {
+  internal::TopicPartitionListPtr offsets(
+      rd_kafka_topic_partition_list_new(static_cast<int>(inputs_.size())));
+  for (const auto& [p, input] : inputs_) {
+    if (input.emitted_next < 0) continue;
+    rd_kafka_topic_partition_list_add(offsets.get(), o_.input_topic.c_str(), p)
+        ->offset = input.emitted_next;
+  }
+  return offsets;
+}
+
 absl::Status Runner::AwaitCommit() {
   if (!commit_job_.valid()) return absl::OkStatus();
   absl::Status status = commit_job_.get();
@@ -1554,25 +1571,17 @@ absl::Status Runner::RunCommitJob(CommitJob* job) {
 
 absl::Status Runner::CommitInProcess(bool wait) {
   TXFLAG_RETURN_IF_ERROR(AwaitCommit());
-  auto it = tasks_.find(-1);
-  if (it == tasks_.end()) return absl::OkStatus();
+  if (in_process_task_ == nullptr) return absl::OkStatus();
   auto job = std::make_shared<CommitJob>();
   job->batch = std::move(spare_batch_);
   // Everything emitted so far belongs to this commit: the job waits for it
   // to be acknowledged before it writes the state that raised it.
   job->alert_position = kafka_alerts_->position();
   job->dead_letter_position = kafka_dlq_->position();
-  TXFLAG_RETURN_IF_ERROR(it->second->processor->PrepareCommit(
+  TXFLAG_RETURN_IF_ERROR(in_process_task_->processor->PrepareCommit(
       InProcessCheckpoint(),
       kafka_dlq_->CheckpointAt(job->dead_letter_position), &job->batch));
-  job->offsets.reset(
-      rd_kafka_topic_partition_list_new(static_cast<int>(inputs_.size())));
-  for (const auto& [p, input] : inputs_) {
-    if (input.emitted_next < 0) continue;
-    rd_kafka_topic_partition_list_add(job->offsets.get(),
-                                      o_.input_topic.c_str(), p)
-        ->offset = input.emitted_next;
-  }
+  job->offsets = InputOffsets();
   committing_ = job;
   commit_job_ = std::async(std::launch::async,
                            [this, job] { return RunCommitJob(job.get()); });
@@ -1614,14 +1623,7 @@ absl::Status Runner::Commit(bool sync_offsets) {
   }
   // Group offsets: the input's (what stage 1 emitted, now acknowledged) and,
   // for lag monitoring only, the tasks'.
-  internal::TopicPartitionListPtr input_offsets(
-      rd_kafka_topic_partition_list_new(static_cast<int>(inputs_.size())));
-  for (const auto& [p, input] : inputs_) {
-    if (input.emitted_next < 0) continue;
-    rd_kafka_topic_partition_list_add(input_offsets.get(),
-                                      o_.input_topic.c_str(), p)
-        ->offset = input.emitted_next;
-  }
+  internal::TopicPartitionListPtr input_offsets = InputOffsets();
   internal::TopicPartitionListPtr task_offsets(
       rd_kafka_topic_partition_list_new(static_cast<int>(tasks_.size())));
   for (const auto& [p, task] : tasks_) {
@@ -1801,6 +1803,7 @@ void Runner::Close() {
   // Stage 1 first: its revocation flushes the legs it produced.
   rd_kafka_consumer_close(consumer_.get());
   if (task_consumer_ != nullptr) rd_kafka_consumer_close(task_consumer_.get());
+  in_process_task_ = nullptr;
   tasks_.clear();
   inputs_.clear();
   if (o_.ready != nullptr) o_.ready->store(false);
