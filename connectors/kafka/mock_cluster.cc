@@ -125,4 +125,30 @@ absl::Status MockCluster::SetBrokerUp(int32_t broker_id) {
       absl::StrCat("mock cluster: setting broker ", broker_id, " up"));
 }
 
+absl::Status MockCluster::SetBrokerRtt(int32_t broker_id, int rtt_ms) {
+  TXFLAG_RETURN_IF_ERROR(CheckBrokerId(broker_id));
+  if (rtt_ms < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("mock cluster: negative rtt ", rtt_ms, " ms"));
+  }
+  return internal::KafkaStatus(
+      rd_kafka_mock_broker_set_rtt(impl_->cluster.get(), broker_id, rtt_ms),
+      absl::StrCat("mock cluster: setting broker ", broker_id, "'s rtt"));
+}
+
+absl::Status MockCluster::SetPartitionLeader(std::string_view topic,
+                                             int32_t partition,
+                                             int32_t broker_id) {
+  if (broker_id == kAllBrokers) {
+    return absl::InvalidArgumentError(
+        "mock cluster: a partition has one leader, not every broker");
+  }
+  TXFLAG_RETURN_IF_ERROR(CheckBrokerId(broker_id));
+  const std::string name(topic);
+  return internal::KafkaStatus(
+      rd_kafka_mock_partition_set_leader(impl_->cluster.get(), name.c_str(),
+                                         partition, broker_id),
+      absl::StrCat("mock cluster: leader of ", name, "/", partition));
+}
+
 }  // namespace txflag::connectors::kafka

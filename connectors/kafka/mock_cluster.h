@@ -81,6 +81,17 @@ class MockCluster {
   absl::Status SetBrokerDown(int32_t broker_id);
   absl::Status SetBrokerUp(int32_t broker_id);
 
+  // Delays every response of broker `broker_id` (1..broker_count(), or
+  // kAllBrokers) by `rtt_ms` (0 removes the delay): a slow or distant
+  // broker. NotFound for an unknown id, InvalidArgument for rtt_ms < 0.
+  absl::Status SetBrokerRtt(int32_t broker_id, int rtt_ms);
+
+  // Makes broker `broker_id` the leader of `topic`'s partition `partition`
+  // (clients learn it from their next metadata refresh). NotFound for an
+  // unknown broker id; the mock's error translated otherwise.
+  absl::Status SetPartitionLeader(std::string_view topic, int32_t partition,
+                                  int32_t broker_id);
+
  private:
   struct Impl;
   explicit MockCluster(std::unique_ptr<Impl> impl);

@@ -47,6 +47,12 @@ constexpr size_t kMaxBufferedInProcess = 2000000;
 // Idle markers are repeated this often while an input partition stays idle
 // (a task opened since, e.g. after a restart, has not seen the last one).
 constexpr int64_t kIdleMarkerRepeatMs = 5000;
+// Confirming that a silent partition is idle asks the brokers for its high
+// watermark (a blocking round trip on the processing thread). After a query
+// that fails, none is tried for kIdleQueryBackoffMs, so a broker outage
+// cannot keep the thread blocked (or SIGTERM waiting) for long.
+constexpr int kIdleQueryTimeoutMs = 500;
+constexpr int64_t kIdleQueryBackoffMs = 1000;
 // How long a producer flush waits before the runner logs and checks *stop.
 constexpr int64_t kFlushSliceMs = 5000;
 
@@ -327,6 +333,9 @@ struct InputPartition {
   bool paused = false;
   // kInProcess: told to the processor as idle (SetStreamIdle).
   bool stream_idle = false;
+  // The brokers said, after it went silent, that they hold nothing of it
+  // past `next` (Runner::ConfirmIdle); cleared by its next message.
+  bool idle_confirmed = false;
 };
 
 // One engine task: a repartition partition (or, in-process, everything).
@@ -459,6 +468,16 @@ class Runner {
   // yet (its cached high watermark, or the one read at assignment, is past
   // the next offset): such a partition is slow, not idle.
   bool HasUnfetched(const InputPartition& input) const;
+  // Whether `input` is idle: caught up, silent for max_input_idle_ms, and
+  // the brokers, asked now, hold nothing of it past `next`. The consumer's
+  // cached high watermark is not enough: it is only as new as the
+  // partition's last fetch, and while the consumer's queue is full (or
+  // still holds a backlog of other partitions) that can be seconds old,
+  // with the partition's next payments already on the brokers. Marking such
+  // a partition idle lets the watermark pass them, and they come in late.
+  // False (not idle, so the watermark waits) when the brokers cannot be
+  // asked.
+  bool ConfirmIdle(InputPartition* input);
   absl::Status Emit(InputPartition* input, Pending* pending);
   absl::Status ProcessInTask(Task* task, SourceRecord* record,
                              int64_t timestamp_ms);
@@ -537,6 +556,9 @@ class Runner {
   // auto.offset.reset=latest/end: a new group starts input at the end.
   bool start_at_end_ = false;
   bool input_paused_for_lag_ = false;
+  // No idle confirmation is asked of the brokers before this (after one
+  // that failed).
+  Clock::time_point idle_query_after_ = Clock::now();
   bool outage_ = false;
   Clock::time_point last_message_ = Clock::now();
   Clock::time_point last_commit_ = Clock::now();
@@ -1218,6 +1240,7 @@ absl::Status Runner::OnInputMessage(const rd_kafka_message_t* message) {
                          : std::numeric_limits<int64_t>::min();
   input.next = message->offset + 1;
   input.caught_up = false;
+  input.idle_confirmed = false;
   input.last_activity = Clock::now();
   input.idle_marker_sent.reset();
   input.last_event_ts = std::max(input.last_event_ts, pending.event_ts);
@@ -1246,6 +1269,7 @@ absl::Status Runner::ProcessInputDirectly(InputPartition* input,
   input->next = message->offset + 1;
   input->emitted_next = input->next;
   input->caught_up = false;
+  input->idle_confirmed = false;
   input->last_activity = last_message_;
   if (record.kind == SourceRecord::Kind::kPayment) {
     input->last_event_ts =
@@ -1269,7 +1293,7 @@ absl::Status Runner::InProcessHousekeeping() {
         MillisSince(input.last_activity) < o_.max_input_idle_ms) {
       continue;
     }
-    if (HasUnfetched(input)) continue;
+    if (HasUnfetched(input) || !ConfirmIdle(&input)) continue;
     input.stream_idle = true;
     TXFLAG_RETURN_IF_ERROR(processor->SetStreamIdle(p, true));
   }
@@ -1311,6 +1335,27 @@ absl::Status Runner::InProcessHousekeeping() {
   return absl::OkStatus();
 }
 
+bool Runner::ConfirmIdle(InputPartition* input) {
+  if (input->idle_confirmed) return true;
+  if (!input->caught_up ||
+      MillisSince(input->last_activity) < o_.max_input_idle_ms ||
+      Clock::now() < idle_query_after_) {
+    return false;
+  }
+  int64_t low = 0, high = -1;
+  const rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
+      consumer_.get(), o_.input_topic.c_str(), input->partition, &low, &high,
+      kIdleQueryTimeoutMs);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    idle_query_after_ =
+        Clock::now() + std::chrono::milliseconds(kIdleQueryBackoffMs);
+    return false;
+  }
+  input->known_high = std::max(input->known_high, high);
+  input->idle_confirmed = !HasUnfetched(*input);
+  return input->idle_confirmed;
+}
+
 bool Runner::HasUnfetched(const InputPartition& input) const {
   int64_t low = 0, high = -1;
   if (rd_kafka_get_watermark_offsets(consumer_.get(), o_.input_topic.c_str(),
@@ -1329,11 +1374,10 @@ int64_t Runner::EmitLimit(const InputPartition& input) const {
   // not fetched yet: wait for them, however long it takes.
   if (input.paused) return kBlocked;
   if (HasUnfetched(input)) return kBlocked;
-  // Silent for max_input_idle_ms (nothing arrived since): it does not hold
-  // the others back.
-  if (MillisSince(input.last_activity) >= o_.max_input_idle_ms) {
-    return kNoLimit;
-  }
+  // Idle (silent for max_input_idle_ms, and the brokers confirmed that
+  // nothing more of it is waiting; see ConfirmIdle): it does not hold the
+  // others back.
+  if (input.idle_confirmed) return kNoLimit;
   // Caught up, or nothing fetched yet: its next payment is no older than
   // the newest it gave (a partition is in time order, up to the lateness),
   // so the others may run ahead of that by half the allowed lateness (the
@@ -1750,6 +1794,7 @@ absl::Status Runner::SendIdleMarkers() {
         MillisSince(*input.idle_marker_sent) < kIdleMarkerRepeatMs) {
       continue;
     }
+    if (HasUnfetched(input) || !ConfirmIdle(&input)) continue;
     // To every task: whichever owns it (now or after a rebalance or
     // restart) learns that this input partition holds nothing back.
     const std::string source =

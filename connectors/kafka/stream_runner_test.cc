@@ -1,0 +1,182 @@
+// RunStream in this process against the mock cluster, for behaviour that
+// needs control over the brokers' timing (the end-to-end tests in
+// tests/stream_test.cc run the txflag executable instead).
+#include "connectors/kafka/stream_runner.h"
+
+#include <librdkafka/rdkafka.h>
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "connectors/kafka/internal/rdkafka_handles.h"
+#include "connectors/kafka/mock_cluster.h"
+#include "connectors/kafka/test_consumer.h"
+#include "engine/memory.h"
+#include "engine/metrics_registry.h"
+#include "gtest/gtest.h"
+#include "proto/payment.pb.h"
+#include "rules/rule_pack.h"
+
+namespace txflag::connectors::kafka {
+namespace {
+
+using txflag::v1::Payment;
+using Clock = std::chrono::steady_clock;
+
+std::string EncodedPayment(int i, int64_t seconds) {
+  Payment p;
+  p.set_id("p" + std::to_string(i));
+  p.mutable_timestamp()->set_seconds(seconds);
+  p.set_channel(Payment::MOBILE);
+  p.set_debtor_account("DK00DEBTOR" + std::to_string(i));
+  p.set_creditor_account("DK00CREDITOR" + std::to_string(i));
+  p.set_amount_minor(1000 + i);
+  p.set_currency("DKK");
+  return p.SerializeAsString();
+}
+
+// Produces to explicit partitions without waiting for acknowledgements, so
+// a slow broker does not hold back the messages for the others.
+class RawProducer {
+ public:
+  explicit RawProducer(const MockCluster& cluster) {
+    auto conf =
+        internal::NewConf({{"bootstrap.servers", cluster.bootstrap_servers()},
+                           {"linger.ms", "0"},
+                           {"log_level", "2"}});
+    EXPECT_TRUE(conf.ok()) << conf.status();
+    auto rk = internal::NewHandle(RD_KAFKA_PRODUCER, std::move(*conf));
+    EXPECT_TRUE(rk.ok()) << rk.status();
+    rk_ = std::move(*rk);
+  }
+  void Send(const std::string& topic, int32_t partition,
+            const std::string& value) {
+    ASSERT_EQ(
+        rd_kafka_producev(
+            rk_.get(), RD_KAFKA_V_TOPIC(topic.c_str()),
+            RD_KAFKA_V_PARTITION(partition),
+            RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
+            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END),
+        RD_KAFKA_RESP_ERR_NO_ERROR);
+    rd_kafka_poll(rk_.get(), 0);
+  }
+  void Flush() {
+    ASSERT_EQ(rd_kafka_flush(rk_.get(), 30000), RD_KAFKA_RESP_ERR_NO_ERROR);
+  }
+
+ private:
+  internal::HandlePtr rk_;
+};
+
+// Waits up to `timeout` for pred().
+template <typename Pred>
+bool WaitFor(Pred pred, std::chrono::milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  while (!pred()) {
+    if (Clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return true;
+}
+
+// A partition that goes quiet because its broker is slow to answer (here:
+// every response of partition 1's leader delayed 4 s) is not idle: its next
+// payment is on its way. Taking it for idle (as txflag did when it trusted
+// the consumer's cached high watermark, which is only as new as the
+// partition's last fetch) lets the watermark pass that payment, and with no
+// allowed lateness it ends as a late dead letter (1 of them, before the
+// fix). The brokers are asked instead, and a broker that does not answer
+// in time leaves the partition holding the watermark.
+TEST(StreamRunner, PartitionBehindASlowBrokerIsNotTakenForIdle) {
+  auto started = MockCluster::Start();
+  ASSERT_TRUE(started.ok()) << started.status();
+  MockCluster& cluster = **started;
+  ASSERT_TRUE(cluster.CreateTopic("payments", 2, 1).ok());
+  ASSERT_TRUE(cluster.CreateTopic("alerts", 1, 1).ok());
+  ASSERT_TRUE(cluster.CreateTopic("payments.dlq", 1, 1).ok());
+  ASSERT_TRUE(cluster.SetPartitionLeader("payments", 0, 1).ok());
+  ASSERT_TRUE(cluster.SetPartitionLeader("payments", 1, 2).ok());
+
+  auto pack = rules::LoadRulePackOrDefault("");
+  ASSERT_TRUE(pack.ok()) << pack.status();
+  engine::MemoryStateStore store;
+  engine::MetricsRegistry registry;
+  std::atomic<bool> stop{false};
+  std::atomic<bool> ready{false};
+  StreamRunnerOptions o;
+  o.properties = {{"bootstrap.servers", cluster.bootstrap_servers()},
+                  {"session.timeout.ms", "6000"}};
+  o.mode = StreamMode::kInProcess;
+  o.pack = &*pack;
+  o.store = &store;
+  o.allowed_lateness_seconds = 0;
+  o.max_input_idle_ms = 300;
+  o.commit_interval_ms = 200;
+  o.stop = &stop;
+  o.ready = &ready;
+  o.metrics = &registry;
+  StreamRunSummary summary;
+  absl::Status status;
+  std::thread engine([&] { status = RunStream(o, &summary); });
+  auto processed = registry.GetCounter(
+      "txflag_records_processed_total",
+      "Payments (in-process mode) or legs (repartition mode) given to the "
+      "engine.");
+  ASSERT_TRUE(processed.ok()) << processed.status();
+
+  RawProducer producer(cluster);
+  ASSERT_TRUE(WaitFor([&] { return ready.load(); }, std::chrono::seconds(30)));
+  // Warm up: each partition's first payment (the same event time, so that
+  // neither is late whichever comes first) fetched through its leader.
+  producer.Send("payments", 0, EncodedPayment(1, 900));
+  producer.Send("payments", 1, EncodedPayment(2, 900));
+  producer.Flush();
+  ASSERT_TRUE(WaitFor([&] { return (*processed)->value() >= 2; },
+                      std::chrono::seconds(20)));
+  // Both partitions active: a payment each every 100 ms (well within the
+  // 300 ms of silence after which a caught-up partition may be idle).
+  for (int i = 0; i < 10; ++i) {
+    producer.Send("payments", 0, EncodedPayment(100 + i, 1000 + i));
+    producer.Send("payments", 1, EncodedPayment(200 + i, 1000 + i));
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  // Partition 1's broker slows down; its next payment (event time 1050)
+  // is sent at once, but the consumer sees it some 4 s later.
+  ASSERT_TRUE(cluster.SetBrokerRtt(2, 4000).ok());
+  producer.Send("payments", 1, EncodedPayment(300, 1050));
+  // Partition 0 goes on, with newer payments, for 2 s: far more than the
+  // 300 ms after which a caught-up, silent partition may count as idle.
+  for (int i = 0; i < 10; ++i) {
+    producer.Send("payments", 0, EncodedPayment(400 + i, 1100 + i));
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  // 2 + 20 + 1 + 10 payments, all processed (none late).
+  EXPECT_TRUE(WaitFor([&] { return (*processed)->value() >= 33; },
+                      std::chrono::seconds(20)))
+      << (*processed)->value() << " processed";
+  ASSERT_TRUE(cluster.SetBrokerRtt(2, 0).ok());
+  producer.Flush();
+  stop.store(true);
+  engine.join();
+  ASSERT_TRUE(status.ok()) << status;
+  EXPECT_EQ(summary.input_messages, 33);
+  EXPECT_EQ(summary.dead_letters, 0);
+  EXPECT_EQ(summary.records_processed, 33);
+  if (summary.dead_letters > 0) {
+    auto dlq = testing::ReadTopic(cluster.bootstrap_servers(), "payments.dlq",
+                                  1, summary.dead_letters, 5000);
+    ASSERT_TRUE(dlq.ok()) << dlq.status();
+    for (const auto& m : *dlq) {
+      std::string headers;
+      for (const auto& [k, v] : m.headers) headers += k + "=" + v + " ";
+      ADD_FAILURE() << "dead letter: " << headers;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace txflag::connectors::kafka
