@@ -38,6 +38,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -155,6 +156,57 @@ double CpuSeconds(clockid_t clock) {
   timespec ts{};
   clock_gettime(clock, &ts);
   return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+// CPU seconds used so far by each live thread of this process, summed by
+// thread name with digits dropped (rdk:broker1..3 -> rdk:broker), from
+// /proc/self/task/*/stat. Threads that exit in between are not counted.
+std::map<std::string, double> ThreadCpuByName() {
+  std::map<std::string, double> out;
+  const double tick = static_cast<double>(sysconf(_SC_CLK_TCK));
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator("/proc/self/task", ec)) {
+    std::FILE* f = std::fopen((entry.path() / "stat").c_str(), "r");
+    if (f == nullptr) continue;
+    char buf[1024];
+    const size_t n = std::fread(buf, 1, sizeof(buf) - 1, f);
+    std::fclose(f);
+    buf[n] = '\0';
+    const char* open = std::strchr(buf, '(');
+    const char* close = std::strrchr(buf, ')');
+    if (open == nullptr || close == nullptr) continue;
+    std::string name;
+    for (const char* c = open + 1; c < close; ++c) {
+      if (*c < '0' || *c > '9') name.push_back(*c);
+    }
+    // Fields after the name: state(3) ... utime(14) stime(15).
+    unsigned long long utime = 0, stime = 0;
+    if (std::sscanf(close + 2,
+                    "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
+                    &utime, &stime) == 2) {
+      out[name] += (utime + stime) / tick;
+    }
+  }
+  return out;
+}
+
+// "name cores, ..." for the CPU each thread name used between two
+// snapshots, over `seconds`, largest first.
+std::string CpuShares(const std::map<std::string, double>& before,
+                      const std::map<std::string, double>& after,
+                      double seconds) {
+  std::vector<std::pair<double, std::string>> shares;
+  for (const auto& [name, cpu] : after) {
+    auto it = before.find(name);
+    const double used = cpu - (it == before.end() ? 0 : it->second);
+    if (used > 0) shares.emplace_back(used / std::max(seconds, 1e-9), name);
+  }
+  std::sort(shares.rbegin(), shares.rend());
+  std::string out;
+  for (const auto& [cores, name] : shares) {
+    absl::StrAppend(&out, out.empty() ? "" : ", ", name, Fmt(" %.2f", cores));
+  }
+  return out;
 }
 
 int64_t WallMs() {
@@ -569,6 +621,7 @@ struct ThroughputRow {
   double commit_seconds = 0;  // total time in commits
   double engine_cpu = 0;      // CPU seconds of the thread running RunStream
   double process_cores = 0;   // process CPU / wall over the timed interval
+  std::string cpu_shares;     // cores by thread name over the timed interval
   absl::Status status;
 };
 
@@ -688,6 +741,7 @@ ThroughputRow RunBareConsumer(kafka::MockCluster* cluster, const DataSet& data,
   Payment payment;
   int64_t count = 0, bad = 0;
   Clock::time_point first{}, last{}, idle_since = Clock::now();
+  std::map<std::string, double> threads_first;
   while (count < expected) {
     MessagePtr m(rd_kafka_consumer_poll(consumer->get(), 100));
     if (m == nullptr) {
@@ -701,11 +755,15 @@ ThroughputRow RunBareConsumer(kafka::MockCluster* cluster, const DataSet& data,
       break;
     }
     const auto now = Clock::now();
-    if (count == 0) first = now;
+    if (count == 0) {
+      first = now;
+      threads_first = ThreadCpuByName();
+    }
     last = idle_since = now;
     if (!payment.ParseFromArray(m->payload, static_cast<int>(m->len))) ++bad;
     consumed.store(++count, std::memory_order_relaxed);
   }
+  const std::map<std::string, double> threads_last = ThreadCpuByName();
   consumed.store(expected);  // releases the feeder if it still waits
   feeder.join();
   rd_kafka_consumer_close(consumer->get());
@@ -722,6 +780,7 @@ ThroughputRow RunBareConsumer(kafka::MockCluster* cluster, const DataSet& data,
   row.payments = count;
   row.seconds = Seconds(last - first);
   row.rate = row.seconds > 0 ? count / row.seconds : 0;
+  row.cpu_shares = CpuShares(threads_first, threads_last, row.seconds);
   row.feeder_rate =
       feed.sent / std::max(1e-9, feed.seconds - feed.wait_seconds);
   row.feeder_wait = feed.wait_seconds;
@@ -836,6 +895,7 @@ ThroughputRow RunEngineThroughput(kafka::MockCluster* cluster,
   uint64_t last_processed = 0;
   bool stalled = false;
   double cpu_first = 0, cpu_last = 0;
+  std::map<std::string, double> threads_first, threads_last;
   Clock::time_point last_trace = start;
   while (true) {
     const bool done = engine_done.load();
@@ -843,6 +903,7 @@ ThroughputRow RunEngineThroughput(kafka::MockCluster* cluster,
     if (!first_in && run.consumed->value() > 0) {
       first_in = now;
       cpu_first = CpuSeconds(CLOCK_PROCESS_CPUTIME_ID);
+      threads_first = ThreadCpuByName();
     }
     const uint64_t p = run.processed->value();
     Trace(ModeTag(mode), start, &last_trace, sent.load(), run.consumed->value(),
@@ -851,6 +912,7 @@ ThroughputRow RunEngineThroughput(kafka::MockCluster* cluster,
       last_processed = p;
       last_change = now;
       cpu_last = CpuSeconds(CLOCK_PROCESS_CPUTIME_ID);
+      threads_last = ThreadCpuByName();
     }
     if (done) break;
     if (!stalled && Seconds(now - last_change) > 60) {
@@ -877,6 +939,7 @@ ThroughputRow RunEngineThroughput(kafka::MockCluster* cluster,
   row.engine_cpu = engine_cpu;
   row.process_cores =
       row.seconds > 0 ? std::max(0.0, cpu_last - cpu_first) / row.seconds : 0;
+  row.cpu_shares = CpuShares(threads_first, threads_last, row.seconds);
   std::tie(row.commit_seconds, row.commits) =
       HistogramSumCount(run.registry, "txflag_commit_seconds");
   row.feeder_rate =
@@ -1483,6 +1546,9 @@ int main(int argc, char** argv) {
             static_cast<long long>(r.commits), r.commit_seconds, r.engine_cpu,
             r.seconds > 0 ? 100 * r.engine_cpu / r.seconds : 0,
             r.process_cores);
+      }
+      if (!r.cpu_shares.empty()) {
+        std::printf("    cores by thread: %s\n", r.cpu_shares.c_str());
       }
       absl::StrAppend(
           &json, i ? "," : "", "{\"name\":", txflag::JsonQuote(r.name),
