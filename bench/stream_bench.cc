@@ -6,7 +6,7 @@
 //   build/bench/stream_bench [--phase throughput|latency|both]
 //       [--mode both|in-process|repartition] [--partitions 16]
 //       [--latency-partitions 8]   (phase 2's topics; 0: --partitions)
-//       [--payments N] [--input payments.csv] [--accounts 10000] [--days 30]
+//       [--payments N] [--input payments.csv] [--accounts 10000] [--days 90]
 //       [--rate 50000] [--seconds 20] [--max-ahead 20000] [--keep-dir]
 //       [--lateness 0] [--trace]   (the engine's counters every 500 ms)
 //       [--commit-ms 1000] [-X librdkafka.key=value ...]  (engine settings)
@@ -120,9 +120,9 @@ bool g_trace = false;
 std::vector<std::pair<std::string, std::string>> g_engine_properties;
 int64_t g_commit_ms = 1000;
 
-std::map<std::string, double> ThreadCpuByName();
-std::string CpuShares(const std::map<std::string, double>& before,
-                      const std::map<std::string, double>& after,
+using ThreadTimes = std::map<int, std::pair<std::string, double>>;
+void SampleThreads(ThreadTimes* times);
+std::string CpuShares(const ThreadTimes& before, const ThreadTimes& after,
                       double seconds);
 
 void Trace(const char* what, Clock::time_point start,
@@ -156,9 +156,10 @@ void Trace(const char* what, Clock::time_point start,
                   worst.substr(0, worst.find(',')).c_str());
   }
   // Cores by thread name since the previous trace line.
-  static std::map<std::string, double> last_threads;
+  static ThreadTimes last_threads;
   static Clock::time_point last_threads_at;
-  std::map<std::string, double> threads = ThreadCpuByName();
+  ThreadTimes threads;
+  SampleThreads(&threads);
   const std::string shares =
       last_threads.empty()
           ? ""
@@ -179,14 +180,15 @@ double CpuSeconds(clockid_t clock) {
   return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-// CPU seconds used so far by each live thread of this process, summed by
-// thread name with digits dropped (rdk:broker1..3 -> rdk:broker), from
-// /proc/self/task/*/stat. Threads that exit in between are not counted.
-std::map<std::string, double> ThreadCpuByName() {
-  std::map<std::string, double> out;
+// CPU seconds used so far by each live thread of this process (by tid, with
+// its name), from /proc/self/task/*/stat. Entries of `times` for threads
+// that have exited since keep their last value.
+using ThreadTimes = std::map<int, std::pair<std::string, double>>;
+void SampleThreads(ThreadTimes* times) {
   const double tick = static_cast<double>(sysconf(_SC_CLK_TCK));
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator("/proc/self/task", ec)) {
+    const int tid = std::atoi(entry.path().filename().c_str());
     std::FILE* f = std::fopen((entry.path() / "stat").c_str(), "r");
     if (f == nullptr) continue;
     char buf[1024];
@@ -196,31 +198,33 @@ std::map<std::string, double> ThreadCpuByName() {
     const char* open = std::strchr(buf, '(');
     const char* close = std::strrchr(buf, ')');
     if (open == nullptr || close == nullptr) continue;
-    std::string name;
-    for (const char* c = open + 1; c < close; ++c) {
-      if (*c < '0' || *c > '9') name.push_back(*c);
-    }
     // Fields after the name: state(3) ... utime(14) stime(15).
     unsigned long long utime = 0, stime = 0;
     if (std::sscanf(close + 2,
                     "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
                     &utime, &stime) == 2) {
-      out[name] += (utime + stime) / tick;
+      (*times)[tid] = {std::string(open + 1, close), (utime + stime) / tick};
     }
   }
-  return out;
 }
 
-// "name cores, ..." for the CPU each thread name used between two
-// snapshots, over `seconds`, largest first.
-std::string CpuShares(const std::map<std::string, double>& before,
-                      const std::map<std::string, double>& after,
+// "name cores, ..." for the CPU used between two samples over `seconds`,
+// summed by thread name with digits dropped (rdk:broker1..3 ->
+// rdk:broker), largest first. A thread absent from `before` started since.
+std::string CpuShares(const ThreadTimes& before, const ThreadTimes& after,
                       double seconds) {
+  std::map<std::string, double> used;
+  for (const auto& [tid, entry] : after) {
+    std::string name;
+    for (char c : entry.first) {
+      if (c < '0' || c > '9') name.push_back(c);
+    }
+    auto it = before.find(tid);
+    used[name] += entry.second - (it == before.end() ? 0 : it->second.second);
+  }
   std::vector<std::pair<double, std::string>> shares;
-  for (const auto& [name, cpu] : after) {
-    auto it = before.find(name);
-    const double used = cpu - (it == before.end() ? 0 : it->second);
-    if (used > 0) shares.emplace_back(used / std::max(seconds, 1e-9), name);
+  for (const auto& [name, cpu] : used) {
+    if (cpu > 0) shares.emplace_back(cpu / std::max(seconds, 1e-9), name);
   }
   std::sort(shares.rbegin(), shares.rend());
   std::string out;
@@ -250,7 +254,10 @@ struct Flags {
   int64_t payments = 0;  // 0: all of the data set
   std::string input;
   int64_t accounts = 10000;
-  int days = 30;
+  // 90 days: 1.9 million payments, some 5 s of engine time, so that the
+  // ratio is a sustained rate rather than the first seconds' warm-up (the
+  // allocator faulting in fresh pages, the first commits' batches growing).
+  int days = 90;
   int64_t rate = 50000;
   int seconds = 20;
   int64_t max_ahead = 20000;  // per partition
@@ -775,7 +782,8 @@ ThroughputRow RunBareConsumer(kafka::MockCluster* cluster, const DataSet& data,
   Payment payment;
   int64_t count = 0, bad = 0;
   Clock::time_point first{}, last{}, idle_since = Clock::now();
-  std::map<std::string, double> threads_first;
+  ThreadTimes threads_first, threads_last;
+  Clock::time_point last_sample{};
   while (count < expected) {
     MessagePtr m(rd_kafka_consumer_poll(consumer->get(), 100));
     if (m == nullptr) {
@@ -791,13 +799,18 @@ ThroughputRow RunBareConsumer(kafka::MockCluster* cluster, const DataSet& data,
     const auto now = Clock::now();
     if (count == 0) {
       first = now;
-      threads_first = ThreadCpuByName();
+      SampleThreads(&threads_first);
+      threads_last = threads_first;
+      last_sample = now;
+    } else if (now - last_sample >= std::chrono::milliseconds(100)) {
+      SampleThreads(&threads_last);  // keeps threads that exited meanwhile
+      last_sample = now;
     }
     last = idle_since = now;
     if (!payment.ParseFromArray(m->payload, static_cast<int>(m->len))) ++bad;
     consumed.store(++count, std::memory_order_relaxed);
   }
-  const std::map<std::string, double> threads_last = ThreadCpuByName();
+  SampleThreads(&threads_last);
   consumed.store(expected);  // releases the feeder if it still waits
   feeder.join();
   rd_kafka_consumer_close(consumer->get());
@@ -929,7 +942,10 @@ ThroughputRow RunEngineThroughput(kafka::MockCluster* cluster,
   uint64_t last_processed = 0;
   bool stalled = false;
   double cpu_first = 0, cpu_last = 0;
-  std::map<std::string, double> threads_first, threads_last;
+  // Sampled every 100 ms (and at the last processed record), so that the
+  // threads that end before the engine (the feeder's) are counted.
+  ThreadTimes threads_first, threads_last, threads_at_last_change;
+  Clock::time_point last_sample = start;
   Clock::time_point last_trace = start;
   while (true) {
     const bool done = engine_done.load();
@@ -937,7 +953,13 @@ ThroughputRow RunEngineThroughput(kafka::MockCluster* cluster,
     if (!first_in && run.consumed->value() > 0) {
       first_in = now;
       cpu_first = CpuSeconds(CLOCK_PROCESS_CPUTIME_ID);
-      threads_first = ThreadCpuByName();
+      SampleThreads(&threads_first);
+      threads_last = threads_first;
+      last_sample = now;
+    }
+    if (first_in && now - last_sample >= std::chrono::milliseconds(100)) {
+      SampleThreads(&threads_last);
+      last_sample = now;
     }
     const uint64_t p = run.processed->value();
     Trace(ModeTag(mode), start, &last_trace, sent.load(), run.consumed->value(),
@@ -946,7 +968,7 @@ ThroughputRow RunEngineThroughput(kafka::MockCluster* cluster,
       last_processed = p;
       last_change = now;
       cpu_last = CpuSeconds(CLOCK_PROCESS_CPUTIME_ID);
-      threads_last = ThreadCpuByName();
+      threads_at_last_change = threads_last;
     }
     if (done) break;
     if (!stalled && Seconds(now - last_change) > 60) {
@@ -973,7 +995,8 @@ ThroughputRow RunEngineThroughput(kafka::MockCluster* cluster,
   row.engine_cpu = engine_cpu;
   row.process_cores =
       row.seconds > 0 ? std::max(0.0, cpu_last - cpu_first) / row.seconds : 0;
-  row.cpu_shares = CpuShares(threads_first, threads_last, row.seconds);
+  row.cpu_shares =
+      CpuShares(threads_first, threads_at_last_change, row.seconds);
   std::tie(row.commit_seconds, row.commits) =
       HistogramSumCount(run.registry, "txflag_commit_seconds");
   row.feeder_rate =
