@@ -88,16 +88,25 @@ bool WaitFor(Pred pred, std::chrono::milliseconds timeout) {
 // payment is on its way. Taking it for idle (as txflag did when it trusted
 // the consumer's cached high watermark, which is only as new as the
 // partition's last fetch) lets the watermark pass that payment, and with no
-// allowed lateness it ends as a late dead letter (1 of them, before the
-// fix). The brokers are asked instead, and a broker that does not answer
-// in time leaves the partition holding the watermark.
-TEST(StreamRunner, PartitionBehindASlowBrokerIsNotTakenForIdle) {
+// allowed lateness it ends as a late dead letter (before the fix: 1 in
+// in-process mode, its 2 legs in repartition mode). The brokers are asked
+// instead, and a broker that does not answer in time leaves the partition
+// holding the watermark.
+class StreamRunnerModes : public ::testing::TestWithParam<StreamMode> {};
+
+TEST_P(StreamRunnerModes, PartitionBehindASlowBrokerIsNotTakenForIdle) {
   auto started = MockCluster::Start();
   ASSERT_TRUE(started.ok()) << started.status();
   MockCluster& cluster = **started;
   ASSERT_TRUE(cluster.CreateTopic("payments", 2, 1).ok());
-  ASSERT_TRUE(cluster.CreateTopic("alerts", 1, 1).ok());
-  ASSERT_TRUE(cluster.CreateTopic("payments.dlq", 1, 1).ok());
+  // Everything but input partition 1 on broker 1 (the one kept fast).
+  for (const char* topic :
+       {"alerts", "payments.dlq", "txflag.repartition", "txflag.changelog"}) {
+    ASSERT_TRUE(cluster.CreateTopic(topic, 2, 1).ok());
+    for (int32_t p = 0; p < 2; ++p) {
+      ASSERT_TRUE(cluster.SetPartitionLeader(topic, p, 1).ok());
+    }
+  }
   ASSERT_TRUE(cluster.SetPartitionLeader("payments", 0, 1).ok());
   ASSERT_TRUE(cluster.SetPartitionLeader("payments", 1, 2).ok());
 
@@ -110,7 +119,7 @@ TEST(StreamRunner, PartitionBehindASlowBrokerIsNotTakenForIdle) {
   StreamRunnerOptions o;
   o.properties = {{"bootstrap.servers", cluster.bootstrap_servers()},
                   {"session.timeout.ms", "6000"}};
-  o.mode = StreamMode::kInProcess;
+  o.mode = GetParam();
   o.pack = &*pack;
   o.store = &store;
   o.allowed_lateness_seconds = 0;
@@ -155,7 +164,9 @@ TEST(StreamRunner, PartitionBehindASlowBrokerIsNotTakenForIdle) {
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
   // 2 + 20 + 1 + 10 payments, all processed (none late).
-  EXPECT_TRUE(WaitFor([&] { return (*processed)->value() >= 33; },
+  // Records: payments in-process, legs (two per transfer) in repartition.
+  const uint64_t records = GetParam() == StreamMode::kInProcess ? 33 : 66;
+  EXPECT_TRUE(WaitFor([&] { return (*processed)->value() >= records; },
                       std::chrono::seconds(20)))
       << (*processed)->value() << " processed";
   ASSERT_TRUE(cluster.SetBrokerRtt(2, 0).ok());
@@ -165,10 +176,10 @@ TEST(StreamRunner, PartitionBehindASlowBrokerIsNotTakenForIdle) {
   ASSERT_TRUE(status.ok()) << status;
   EXPECT_EQ(summary.input_messages, 33);
   EXPECT_EQ(summary.dead_letters, 0);
-  EXPECT_EQ(summary.records_processed, 33);
+  EXPECT_EQ(summary.records_processed, static_cast<int64_t>(records));
   if (summary.dead_letters > 0) {
     auto dlq = testing::ReadTopic(cluster.bootstrap_servers(), "payments.dlq",
-                                  1, summary.dead_letters, 5000);
+                                  2, summary.dead_letters, 5000);
     ASSERT_TRUE(dlq.ok()) << dlq.status();
     for (const auto& m : *dlq) {
       std::string headers;
@@ -177,6 +188,14 @@ TEST(StreamRunner, PartitionBehindASlowBrokerIsNotTakenForIdle) {
     }
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(
+    Modes, StreamRunnerModes,
+    ::testing::Values(StreamMode::kInProcess, StreamMode::kRepartition),
+    [](const ::testing::TestParamInfo<StreamMode>& info) {
+      return std::string(info.param == StreamMode::kInProcess ? "InProcess"
+                                                              : "Repartition");
+    });
 
 }  // namespace
 }  // namespace txflag::connectors::kafka
