@@ -49,10 +49,14 @@ constexpr size_t kMaxBufferedInProcess = 2000000;
 constexpr int64_t kIdleMarkerRepeatMs = 5000;
 // Confirming that a silent partition is idle asks the brokers for its high
 // watermark (a blocking round trip on the processing thread). After a query
-// that fails, none is tried for kIdleQueryBackoffMs, so a broker outage
-// cannot keep the thread blocked (or SIGTERM waiting) for long.
+// that fails, none is tried for a backoff that starts at
+// kIdleQueryBackoffMs and doubles with each failure in a row up to
+// kMaxIdleQueryBackoffMs, so a broker that is down or answers later than
+// the timeout cannot keep the thread blocked (or SIGTERM waiting) for long:
+// at worst 500 ms in every 16 s.
 constexpr int kIdleQueryTimeoutMs = 500;
 constexpr int64_t kIdleQueryBackoffMs = 1000;
+constexpr int64_t kMaxIdleQueryBackoffMs = 16000;
 // How long a producer flush waits before the runner logs and checks *stop.
 constexpr int64_t kFlushSliceMs = 5000;
 
@@ -557,8 +561,9 @@ class Runner {
   bool start_at_end_ = false;
   bool input_paused_for_lag_ = false;
   // No idle confirmation is asked of the brokers before this (after one
-  // that failed).
+  // that failed), and the backoff after the next failure.
   Clock::time_point idle_query_after_ = Clock::now();
+  int64_t idle_query_backoff_ms_ = kIdleQueryBackoffMs;
   bool outage_ = false;
   Clock::time_point last_message_ = Clock::now();
   Clock::time_point last_commit_ = Clock::now();
@@ -1348,9 +1353,12 @@ bool Runner::ConfirmIdle(InputPartition* input) {
       kIdleQueryTimeoutMs);
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     idle_query_after_ =
-        Clock::now() + std::chrono::milliseconds(kIdleQueryBackoffMs);
+        Clock::now() + std::chrono::milliseconds(idle_query_backoff_ms_);
+    idle_query_backoff_ms_ =
+        std::min(2 * idle_query_backoff_ms_, kMaxIdleQueryBackoffMs);
     return false;
   }
+  idle_query_backoff_ms_ = kIdleQueryBackoffMs;
   input->known_high = std::max(input->known_high, high);
   input->idle_confirmed = !HasUnfetched(*input);
   return input->idle_confirmed;
