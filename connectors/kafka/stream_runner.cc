@@ -472,8 +472,9 @@ class Runner {
   // yet (its cached high watermark, or the one read at assignment, is past
   // the next offset): such a partition is slow, not idle.
   bool HasUnfetched(const InputPartition& input) const;
-  // Whether `input` is idle: caught up, silent for max_input_idle_ms, and
-  // the brokers, asked now, hold nothing of it past `next`. The consumer's
+  // Whether `input` is idle: nothing known unfetched (HasUnfetched), caught
+  // up, silent for max_input_idle_ms, and the brokers, asked once per
+  // silence, hold nothing of it past `next`. The consumer's
   // cached high watermark is not enough: it is only as new as the
   // partition's last fetch, and while the consumer's queue is full (or
   // still holds a backlog of other partitions) that can be seconds old,
@@ -1287,18 +1288,14 @@ absl::Status Runner::ProcessInputDirectly(InputPartition* input,
 absl::Status Runner::InProcessHousekeeping() {
   if (in_process_task_ == nullptr) return absl::OkStatus();
   engine::Processor* processor = in_process_task_->processor.get();
-  // A partition caught up and silent for max_input_idle_ms stops holding
-  // the watermark back (until its next payment), unless the brokers are
-  // known to hold more of it: a consumer whose fetches stall (librdkafka
-  // queue limits, a busy machine) must not turn a slow partition into an
-  // idle one, or its payments would come in behind the watermark, late
-  // (stream_bench saw up to 16,941 such dead letters before this check).
+  // A partition that ConfirmIdle() finds idle stops holding the watermark
+  // back (until its next payment). A consumer whose fetches stall
+  // (librdkafka queue limits, a busy machine, a slow broker) must not turn
+  // a slow partition into an idle one, or its payments would come in
+  // behind the watermark, late (stream_bench saw 16,941 and then 8,949
+  // such dead letters before the checks in HasUnfetched and ConfirmIdle).
   for (auto& [p, input] : inputs_) {
-    if (input.stream_idle || !input.caught_up ||
-        MillisSince(input.last_activity) < o_.max_input_idle_ms) {
-      continue;
-    }
-    if (HasUnfetched(input) || !ConfirmIdle(&input)) continue;
+    if (input.stream_idle || !ConfirmIdle(&input)) continue;
     input.stream_idle = true;
     TXFLAG_RETURN_IF_ERROR(processor->SetStreamIdle(p, true));
   }
@@ -1341,12 +1338,15 @@ absl::Status Runner::InProcessHousekeeping() {
 }
 
 bool Runner::ConfirmIdle(InputPartition* input) {
-  if (input->idle_confirmed) return true;
+  // Cheap checks first. A confirmed partition passes them: its next message
+  // clears the confirmation along with caught_up and the silence.
   if (!input->caught_up ||
       MillisSince(input->last_activity) < o_.max_input_idle_ms ||
-      Clock::now() < idle_query_after_) {
+      HasUnfetched(*input)) {
     return false;
   }
+  if (input->idle_confirmed) return true;
+  if (Clock::now() < idle_query_after_) return false;
   int64_t low = 0, high = -1;
   const rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
       consumer_.get(), o_.input_topic.c_str(), input->partition, &low, &high,
@@ -1794,15 +1794,12 @@ void Runner::Backpressure() {
 absl::Status Runner::SendIdleMarkers() {
   if (!repartition()) return absl::OkStatus();
   for (auto& [p, input] : inputs_) {
-    if (!input.queue.empty() || !input.caught_up ||
-        MillisSince(input.last_activity) < o_.max_input_idle_ms) {
-      continue;
-    }
+    if (!input.queue.empty()) continue;
     if (input.idle_marker_sent.has_value() &&
         MillisSince(*input.idle_marker_sent) < kIdleMarkerRepeatMs) {
       continue;
     }
-    if (HasUnfetched(input) || !ConfirmIdle(&input)) continue;
+    if (!ConfirmIdle(&input)) continue;
     // To every task: whichever owns it (now or after a rebalance or
     // restart) learns that this input partition holds nothing back.
     const std::string source =
