@@ -380,6 +380,16 @@ TEST(Processor, LegsSplitAcrossTwoProcessorsGiveTheAlertsOfWholePayments) {
   }
 }
 
+// Payment "p<n>" from "payer<n>" to "victim", n minutes after midnight on
+// 2024-05-01 (n < 1440).
+SourceRecord PayAtMinute(int64_t n) {
+  char ts[32];
+  std::snprintf(ts, sizeof(ts), "2024-05-01T%02lld:%02lld:00Z",
+                static_cast<long long>(n / 60), static_cast<long long>(n % 60));
+  return Pay("p" + std::to_string(n), ts, "payer" + std::to_string(n),
+             "victim");
+}
+
 TEST(Processor, KeepsEachBufferedPaymentUnderItsOwnKeyNotInTheCheckpoint) {
   // An hour of a busy feed waits in the reorder buffer; a checkpoint value
   // holding all of it outgrew Kafka's message size on the changelog.
@@ -402,12 +412,7 @@ TEST(Processor, KeepsEachBufferedPaymentUnderItsOwnKeyNotInTheCheckpoint) {
   int64_t n = 0;
   auto feed = [&](int minutes) {
     for (int i = 0; i < minutes; ++i, ++n) {
-      char ts[32];
-      std::snprintf(ts, sizeof(ts), "2024-05-01T%02lld:%02lld:00Z",
-                    static_cast<long long>(n / 60),
-                    static_cast<long long>(n % 60));
-      SourceRecord r = Pay("p" + std::to_string(n), ts,
-                           "payer" + std::to_string(n), "victim");
+      SourceRecord r = PayAtMinute(n);
       ASSERT_TRUE(processor->Process(&r).ok());
     }
   };
@@ -444,10 +449,7 @@ TEST(Processor, ReadsBufferedPaymentsOfFormat3AndRefusesCorruptOnes) {
   auto processor = *Processor::Open(&pack, options, &store, &rejects, nullptr);
   std::vector<SourceRecord> fed;
   for (int i = 0; i < 50; ++i) {
-    char ts[32];
-    std::snprintf(ts, sizeof(ts), "2024-05-01T00:%02d:00Z", i);
-    fed.push_back(Pay("p" + std::to_string(i), ts, "payer" + std::to_string(i),
-                      "victim"));
+    fed.push_back(PayAtMinute(i));
     SourceRecord copy = fed.back();
     ASSERT_TRUE(processor->Process(&copy).ok());
   }

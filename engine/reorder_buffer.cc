@@ -251,28 +251,6 @@ bool ReorderBuffer::PopUntil(int64_t until, txflag::v1::Payment* payment,
   return true;
 }
 
-void ReorderBuffer::ForEachAfter(
-    int64_t after,
-    const std::function<void(const txflag::v1::Payment&, std::string_view,
-                             int64_t, Legs)>& fn) const {
-  txflag::v1::Payment payment;
-  std::string location;
-  Legs legs;
-  for (const Item& item : heap_) {
-    if (item.seq <= after) continue;
-    Decode(item.bytes, &payment, &location, &legs);
-    fn(payment, location, item.seq, legs);
-  }
-  for (const std::deque<Slot>& lane : lanes_) {
-    for (const Slot& slot : lane) {
-      if (slot.seq <= after) continue;
-      Decode(std::string_view(slot.data, slot.size), &payment, &location,
-             &legs);
-      fn(payment, location, slot.seq, legs);
-    }
-  }
-}
-
 void ReorderBuffer::ForEachEncodedAfter(
     int64_t after,
     const std::function<void(int64_t, std::string_view)>& fn) const {
@@ -280,9 +258,13 @@ void ReorderBuffer::ForEachEncodedAfter(
     if (item.seq > after) fn(item.seq, item.bytes);
   }
   for (const std::deque<Slot>& lane : lanes_) {
-    for (const Slot& slot : lane) {
-      if (slot.seq > after)
-        fn(slot.seq, std::string_view(slot.data, slot.size));
+    // A lane's seqs grow with every push: skip the ones at or below `after`
+    // (at a commit, those already stored) without visiting them.
+    auto it = std::partition_point(
+        lane.begin(), lane.end(),
+        [after](const Slot& slot) { return slot.seq <= after; });
+    for (; it != lane.end(); ++it) {
+      fn(it->seq, std::string_view(it->data, it->size));
     }
   }
 }
@@ -290,7 +272,14 @@ void ReorderBuffer::ForEachEncodedAfter(
 void ReorderBuffer::ForEach(
     const std::function<void(const txflag::v1::Payment&, std::string_view,
                              int64_t, Legs)>& fn) const {
-  ForEachAfter(std::numeric_limits<int64_t>::min(), fn);
+  txflag::v1::Payment payment;
+  std::string location;
+  Legs legs;
+  ForEachEncodedAfter(std::numeric_limits<int64_t>::min(),
+                      [&](int64_t seq, std::string_view encoded) {
+                        Decode(encoded, &payment, &location, &legs);
+                        fn(payment, location, seq, legs);
+                      });
 }
 
 }  // namespace txflag::engine

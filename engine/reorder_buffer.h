@@ -72,13 +72,6 @@ class ReorderBuffer {
   // when `encoded` is not a well-formed encoding.
   bool PushEncoded(std::string_view encoded, int64_t seq, int32_t lane = 0);
 
-  // The same for the payments with seq > `after` only (the others are not
-  // decoded).
-  void ForEachAfter(int64_t after,
-                    const std::function<void(
-                        const txflag::v1::Payment&, std::string_view location,
-                        int64_t seq, Legs legs)>& fn) const;
-
  private:
   static constexpr size_t kChunkBytes = size_t{1} << 20;
 
