@@ -168,6 +168,7 @@ struct Producer::Impl {
     absl::Status status = DeliveryError(
         rk, message, context, self->bootstrap_servers, "recreate the producer");
     std::lock_guard<std::mutex> lock(self->mu);
+    if (!self->first_error.ok()) return;  // another thread's failure was first
     self->first_error = std::move(status);
     self->failed_once.store(true, std::memory_order_release);
   }
