@@ -88,7 +88,9 @@ class MockCluster {
 
   // Makes broker `broker_id` the leader of `topic`'s partition `partition`
   // (clients learn it from their next metadata refresh). NotFound for an
-  // unknown broker id; the mock's error translated otherwise.
+  // unknown broker id, InvalidArgument for kAllBrokers; the mock's error
+  // translated otherwise. The mock creates a topic it does not know (with
+  // its default partition count) rather than refuse: create it first.
   absl::Status SetPartitionLeader(std::string_view topic, int32_t partition,
                                   int32_t broker_id);
 

@@ -1,4 +1,5 @@
-// The mock cluster: starts on loopback, creates topics, takes brokers down.
+// The mock cluster: starts on loopback, creates topics, takes brokers down,
+// slows them and moves partition leaders.
 #include "connectors/kafka/mock_cluster.h"
 
 #include "absl/strings/match.h"
@@ -43,6 +44,24 @@ TEST(MockCluster, BrokersGoDownAndUpByIdAndUnknownIdIsNotFound) {
   EXPECT_TRUE(c.SetBrokerUp(MockCluster::kAllBrokers).ok());
   EXPECT_EQ(c.SetBrokerDown(4).code(), C::kNotFound);
   EXPECT_EQ(c.SetBrokerUp(0).code(), C::kNotFound);
+}
+
+TEST(MockCluster, RttAndLeaderCheckTheirArguments) {
+  auto cluster = MockCluster::Start();
+  ASSERT_TRUE(cluster.ok()) << cluster.status();
+  MockCluster& c = **cluster;
+  ASSERT_TRUE(c.CreateTopic("t", 2, 1).ok());
+  EXPECT_TRUE(c.SetBrokerRtt(2, 100).ok());
+  EXPECT_TRUE(c.SetBrokerRtt(MockCluster::kAllBrokers, 0).ok());
+  EXPECT_EQ(c.SetBrokerRtt(4, 100).code(), C::kNotFound);
+  EXPECT_EQ(c.SetBrokerRtt(1, -1).code(), C::kInvalidArgument);
+  EXPECT_TRUE(c.SetPartitionLeader("t", 1, 3).ok());
+  EXPECT_EQ(c.SetPartitionLeader("t", 0, MockCluster::kAllBrokers).code(),
+            C::kInvalidArgument);
+  EXPECT_EQ(c.SetPartitionLeader("t", 0, 4).code(), C::kNotFound);
+  // The mock creates a topic it does not know rather than refuse.
+  EXPECT_TRUE(c.SetPartitionLeader("auto", 0, 1).ok());
+  EXPECT_EQ(c.CreateTopic("auto", 1, 1).code(), C::kAlreadyExists);
 }
 
 TEST(MockClusterOptions, RejectsZeroBrokers) {
