@@ -97,6 +97,25 @@ TEST(Strings, WithThousandsGroupsDigits) {
   EXPECT_EQ(WithThousands(INT64_MIN), "-9,223,372,036,854,775,808");
 }
 
+TEST(Strings, IsValidUtf8AtEveryPositionOfALongText) {
+  // The ASCII fast path reads eight bytes at a time: a bad or multi-byte
+  // sequence must be judged wherever it falls in or after such a block.
+  const std::string ascii(20, 'a');
+  for (size_t at = 0; at <= ascii.size(); ++at) {
+    auto with = [&](std::string_view piece) {
+      return ascii.substr(0, at) + std::string(piece) + ascii.substr(at);
+    };
+    EXPECT_TRUE(IsValidUtf8(with("\xC3\xB8"))) << at;          // ø
+    EXPECT_TRUE(IsValidUtf8(with("\xF0\x9F\x92\xB8"))) << at;  // 4 bytes
+    EXPECT_FALSE(IsValidUtf8(with("\x80"))) << at;          // lone continuation
+    EXPECT_FALSE(IsValidUtf8(with("\xC0\xAF"))) << at;      // overlong
+    EXPECT_FALSE(IsValidUtf8(with("\xED\xA0\x80"))) << at;  // surrogate
+    EXPECT_FALSE(IsValidUtf8(ascii.substr(0, at) + "\xC3")) << at;  // cut
+  }
+  EXPECT_TRUE(IsValidUtf8(""));
+  EXPECT_TRUE(IsValidUtf8(ascii));
+}
+
 TEST(Log, FormatsLogfmtQuotingWhatNeedsIt) {
   EXPECT_EQ(FormatLogEvent(LogLevel::kWarning, "broker_unavailable",
                            {{"partition", "3"},

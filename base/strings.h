@@ -21,6 +21,11 @@ inline absl::string_view Av(std::string_view s) { return {s.data(), s.size()}; }
 inline std::string_view Sv(absl::string_view s) { return {s.data(), s.size()}; }
 
 // `v` in decimal with ',' between thousands: 1234567 -> "1,234,567".
+// True when `s` is valid UTF-8 (no overlongs, surrogates or values above
+// U+10FFFF), the check protobuf applies to proto3 string fields. Fast for
+// ASCII.
+bool IsValidUtf8(std::string_view s);
+
 std::string WithThousands(int64_t v);
 
 // `s` as a JSON string literal, quotes included ("a\"b" for a"b); control

@@ -26,13 +26,15 @@ namespace {
 constexpr uint32_t kFormatVersion = 4;
 constexpr int64_t kNoTimestamp = std::numeric_limits<int64_t>::min();
 
-uint64_t CounterpartyHash(const std::string& account, const std::string& name) {
+uint64_t CounterpartyHash(std::string_view account, std::string_view name) {
   if (!account.empty()) return Fnv1a64(account);
   if (!name.empty()) return Fnv1a64(name, Fnv1a64("name:"));
   return Fnv1a64("cash");
 }
 
-std::string PaymentAsText(const txflag::v1::Payment& payment) {
+std::string PaymentAsText(const txflag::v1::PaymentView& view) {
+  txflag::v1::Payment payment;
+  view.CopyTo(&payment);
   std::string json;
   google::protobuf::util::JsonPrintOptions options;
   options.preserve_proto_field_names = true;
@@ -323,7 +325,10 @@ absl::Status Processor::Process(SourceRecord* record) {
     stats->set_rejected(stats->rejected() + 1);
     return Reject(record->location, record->reason, record->raw);
   }
-  const int64_t ts = record->payment.timestamp().seconds();
+  const txflag::v1::PaymentView payment =
+      record->view.has_value() ? *record->view
+                               : txflag::v1::PaymentView(record->payment);
+  const int64_t ts = payment.seconds;
   const int64_t max_seen = checkpoint_.max_seen_ts();
   if (options_.streams > 0) {
     if (record->stream < 0 || record->stream >= options_.streams) {
@@ -342,7 +347,7 @@ absl::Status Processor::Process(SourceRecord* record) {
                        " (the oldest of the streams' newest timestamps "
                        "minus the allowed lateness of ",
                        options_.allowed_lateness_seconds, " s)"),
-          PaymentAsText(record->payment));
+          PaymentAsText(payment));
     }
     if (ts > max_seen) checkpoint_.set_max_seen_ts(ts);
     auto* stream_max = checkpoint_.mutable_stream_max_ts();
@@ -352,7 +357,7 @@ absl::Status Processor::Process(SourceRecord* record) {
     stream_idle_[record->stream] = false;
     const int64_t seq = checkpoint_.next_seq();
     checkpoint_.set_next_seq(seq + 1);
-    buffer_.Push(record->payment, record->location, seq, record->legs,
+    buffer_.Push(payment, record->location, seq, record->legs,
                  /*lane=*/record->stream);
     return AdvanceStreams();
   }
@@ -366,12 +371,12 @@ absl::Status Processor::Process(SourceRecord* record) {
                      FormatUtcTimestamp(max_seen),
                      "), more than the allowed lateness of ",
                      options_.allowed_lateness_seconds, " s"),
-        PaymentAsText(record->payment));
+        PaymentAsText(payment));
   }
   if (ts > max_seen) checkpoint_.set_max_seen_ts(ts);
   const int64_t seq = checkpoint_.next_seq();
   checkpoint_.set_next_seq(seq + 1);
-  buffer_.Push(record->payment, record->location, seq, record->legs);
+  buffer_.Push(payment, record->location, seq, record->legs);
   return Release(checkpoint_.max_seen_ts() - options_.allowed_lateness_seconds);
 }
 
@@ -419,34 +424,34 @@ absl::Status Processor::Release(int64_t until) {
   return sink_status_;
 }
 
-absl::Status Processor::ProcessPayment(const txflag::v1::Payment& payment,
+absl::Status Processor::ProcessPayment(const txflag::v1::PaymentView& payment,
                                        std::string_view location, Legs legs) {
   auto* stats = checkpoint_.mutable_stats();
-  std::optional<double> factor = ConversionFactor(payment.currency());
+  std::optional<double> factor = ConversionFactor(payment.currency);
   if (!factor.has_value()) {
     stats->set_rejected(stats->rejected() + 1);
     return Reject(location,
                   absl::StrCat("no exchange rate for currency '",
-                               payment.currency(), "' in rule pack ",
+                               Av(payment.currency), "' in rule pack ",
                                pack_->stamp.name(), ": add rate { currency: \"",
-                               payment.currency(), "\" rate: ... }"),
+                               Av(payment.currency), "\" rate: ... }"),
                   PaymentAsText(payment));
   }
-  const int64_t ts = payment.timestamp().seconds();
+  const int64_t ts = payment.seconds;
   const int64_t day = FloorDiv(ts, 86400);
   if (day > checkpoint_.last_sweep_day()) {
     Sweep(ts);
     checkpoint_.set_last_sweep_day(day);
   }
-  double amount = static_cast<double>(payment.amount_minor()) * *factor;
+  double amount = static_cast<double>(payment.amount_minor) * *factor;
   rules::Leg leg;
   leg.ts = ts;
   leg.amount = std::max<int64_t>(1, std::llround(amount));
   LocalClock::Local local = clock_.At(ts);
   leg.local_day = local.day;
   leg.local_hour = local.hour;
-  leg.channel = payment.channel();
-  leg.mcc = static_cast<uint16_t>(payment.mcc());
+  leg.channel = static_cast<txflag::v1::Payment::Channel>(payment.channel);
+  leg.mcc = static_cast<uint16_t>(payment.mcc);
 
   stats->set_payments(stats->payments() + 1);
   if (stats->payments() == 1 || ts < stats->min_event_ts()) {
@@ -454,19 +459,18 @@ absl::Status Processor::ProcessPayment(const txflag::v1::Payment& payment,
   }
   if (ts > stats->max_event_ts()) stats->set_max_event_ts(ts);
 
-  if (!payment.debtor_account().empty() && legs != Legs::kCredit) {
+  if (!payment.debtor_account.empty() && legs != Legs::kCredit) {
     leg.direction = txflag::v1::OUTGOING;
-    TXFLAG_RETURN_IF_ERROR(ProcessLeg(payment, payment.debtor_account(), &leg));
+    TXFLAG_RETURN_IF_ERROR(ProcessLeg(payment, payment.debtor_account, &leg));
   }
-  if (!payment.creditor_account().empty() && legs != Legs::kDebit) {
+  if (!payment.creditor_account.empty() && legs != Legs::kDebit) {
     leg.direction = txflag::v1::INCOMING;
-    TXFLAG_RETURN_IF_ERROR(
-        ProcessLeg(payment, payment.creditor_account(), &leg));
+    TXFLAG_RETURN_IF_ERROR(ProcessLeg(payment, payment.creditor_account, &leg));
   }
   return absl::OkStatus();
 }
 
-std::optional<double> Processor::ConversionFactor(const std::string& currency) {
+std::optional<double> Processor::ConversionFactor(std::string_view currency) {
   const int index = CurrencyIndex(currency);
   if (index < 0 || factors_[index] == 0) return std::nullopt;
   return factors_[index];
@@ -503,9 +507,8 @@ void Processor::MarkDirty(Account* account) {
   }
 }
 
-absl::Status Processor::ProcessLeg(const txflag::v1::Payment& payment,
-                                   const std::string& account,
-                                   rules::Leg* leg) {
+absl::Status Processor::ProcessLeg(const txflag::v1::PaymentView& payment,
+                                   std::string_view account, rules::Leg* leg) {
   Account* state = nullptr;
   // Rules decide from the payment and the leg's own fields; the counterparty
   // key is only needed once a rule keeps the leg (most legs, card purchases
@@ -517,18 +520,18 @@ absl::Status Processor::ProcessLeg(const txflag::v1::Payment& payment,
     if (!rule.Accepts(payment, leg)) continue;
     if (state == nullptr) {
       state = FindOrCreateAccount(account);
-      leg->counterparty = leg->direction == txflag::v1::OUTGOING
-                              ? CounterpartyHash(payment.creditor_account(),
-                                                 payment.creditor_name())
-                              : CounterpartyHash(payment.debtor_account(),
-                                                 payment.debtor_name());
+      leg->counterparty =
+          leg->direction == txflag::v1::OUTGOING
+              ? CounterpartyHash(payment.creditor_account,
+                                 payment.creditor_name)
+              : CounterpartyHash(payment.debtor_account, payment.debtor_name);
     }
     std::unique_ptr<rules::Window>& slot = state->windows[i];
     if (slot == nullptr) slot = std::make_unique<rules::Window>();
     rules::Window& window = *slot;
     window.EvictOlderThan(leg->ts - rule.window_seconds() + 1);
     rules::Leg stored = *leg;
-    stored.payment_id = payment.id();
+    stored.payment_id.assign(payment.id.data(), payment.id.size());
     window.Add(std::move(stored));
     state->last_leg_ts = std::max(state->last_leg_ts, leg->ts);
     state->changed_windows |= uint64_t{1} << i;

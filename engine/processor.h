@@ -182,13 +182,13 @@ class Processor {
                       std::string_view raw);
   // Processes buffered payments up to (and including) timestamp `until`.
   absl::Status Release(int64_t until);
-  absl::Status ProcessPayment(const txflag::v1::Payment& payment,
+  absl::Status ProcessPayment(const txflag::v1::PaymentView& payment,
                               std::string_view location, Legs legs);
   // Base-currency minor units per minor unit of `currency`, or nullopt when
   // the pack has no rate for it.
-  std::optional<double> ConversionFactor(const std::string& currency);
-  absl::Status ProcessLeg(const txflag::v1::Payment& payment,
-                          const std::string& account, rules::Leg* leg);
+  std::optional<double> ConversionFactor(std::string_view currency);
+  absl::Status ProcessLeg(const txflag::v1::PaymentView& payment,
+                          std::string_view account, rules::Leg* leg);
   Account* FindOrCreateAccount(std::string_view account);
   // Puts `account` on the list of accounts to write at the next commit.
   void MarkDirty(Account* account);
@@ -226,8 +226,9 @@ class Processor {
   std::vector<txflag::v1::Alert> closed_;  // alerts closed since commit
   // Payments waiting for the watermark, and the one being processed.
   ReorderBuffer buffer_;
-  txflag::v1::Payment current_;
-  std::string current_location_;
+  // current_ and current_location_ point into buffer_ (see PopUntil).
+  txflag::v1::PaymentView current_;
+  std::string_view current_location_;
   int64_t max_window_seconds_ = 0;  // longest window of any rule
   // Base-currency minor units per minor unit, by CurrencyIndex(); 0 where
   // the pack has no rate.

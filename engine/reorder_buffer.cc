@@ -61,53 +61,50 @@ std::string_view GetString(const char** p) {
 // Layout: seconds i64, nanos i32, amount_minor i64, channel i32, mcc u32,
 // legs u8, then length-prefixed strings: id, debtor account/name/country,
 // creditor account/name/country, currency, reference, location.
-void ReorderBuffer::Encode(const txflag::v1::Payment& p,
+// A buffered payment always has a timestamp (the engine orders by it).
+void ReorderBuffer::Encode(const txflag::v1::PaymentView& p,
                            std::string_view location, Legs legs,
                            std::string* out) {
   out->clear();
-  Put<int64_t>(out, p.timestamp().seconds());
-  Put<int32_t>(out, p.timestamp().nanos());
-  Put<int64_t>(out, p.amount_minor());
-  Put<int32_t>(out, p.channel());
-  Put<uint32_t>(out, p.mcc());
+  Put<int64_t>(out, p.seconds);
+  Put<int32_t>(out, p.nanos);
+  Put<int64_t>(out, p.amount_minor);
+  Put<int32_t>(out, p.channel);
+  Put<uint32_t>(out, p.mcc);
   Put<uint8_t>(out, static_cast<uint8_t>(legs));
-  PutString(out, p.id());
-  PutString(out, p.debtor_account());
-  PutString(out, p.debtor_name());
-  PutString(out, p.debtor_country());
-  PutString(out, p.creditor_account());
-  PutString(out, p.creditor_name());
-  PutString(out, p.creditor_country());
-  PutString(out, p.currency());
-  PutString(out, p.reference());
+  PutString(out, p.id);
+  PutString(out, p.debtor_account);
+  PutString(out, p.debtor_name);
+  PutString(out, p.debtor_country);
+  PutString(out, p.creditor_account);
+  PutString(out, p.creditor_name);
+  PutString(out, p.creditor_country);
+  PutString(out, p.currency);
+  PutString(out, p.reference);
   PutString(out, location);
 }
 
-void ReorderBuffer::Decode(std::string_view bytes, txflag::v1::Payment* p,
-                           std::string* location, Legs* legs) {
+void ReorderBuffer::Decode(std::string_view bytes, txflag::v1::PaymentView* p,
+                           std::string_view* location, Legs* legs) {
   const char* c = bytes.data();
-  auto* ts = p->mutable_timestamp();
-  ts->set_seconds(Get<int64_t>(&c));
-  ts->set_nanos(Get<int32_t>(&c));
-  p->set_amount_minor(Get<int64_t>(&c));
-  p->set_channel(static_cast<txflag::v1::Payment::Channel>(Get<int32_t>(&c)));
-  p->set_mcc(Get<uint32_t>(&c));
+  p->has_timestamp = true;
+  p->seconds = Get<int64_t>(&c);
+  p->nanos = Get<int32_t>(&c);
+  p->amount_minor = Get<int64_t>(&c);
+  p->channel = Get<int32_t>(&c);
+  p->mcc = Get<uint32_t>(&c);
   const auto legs_byte = Get<uint8_t>(&c);
   if (legs != nullptr) *legs = static_cast<Legs>(legs_byte);
-  auto set = [&c](std::string* s) {
-    std::string_view v = GetString(&c);
-    s->assign(v.data(), v.size());
-  };
-  set(p->mutable_id());
-  set(p->mutable_debtor_account());
-  set(p->mutable_debtor_name());
-  set(p->mutable_debtor_country());
-  set(p->mutable_creditor_account());
-  set(p->mutable_creditor_name());
-  set(p->mutable_creditor_country());
-  set(p->mutable_currency());
-  set(p->mutable_reference());
-  set(location);
+  p->id = GetString(&c);
+  p->debtor_account = GetString(&c);
+  p->debtor_name = GetString(&c);
+  p->debtor_country = GetString(&c);
+  p->creditor_account = GetString(&c);
+  p->creditor_name = GetString(&c);
+  p->creditor_country = GetString(&c);
+  p->currency = GetString(&c);
+  p->reference = GetString(&c);
+  *location = GetString(&c);
 }
 
 ReorderBuffer::Slot ReorderBuffer::Append(int64_t ts, int64_t seq,
@@ -158,11 +155,19 @@ void ReorderBuffer::ReleaseFront(const Slot& slot) {
   }
 }
 
-void ReorderBuffer::Push(const txflag::v1::Payment& payment,
+void ReorderBuffer::Push(const txflag::v1::PaymentView& payment,
                          std::string_view location, int64_t seq, Legs legs,
                          int32_t lane) {
+  ReleasePopped();
   Encode(payment, location, legs, &scratch_);
-  PushBytes(payment.timestamp().seconds(), seq, lane, scratch_);
+  PushBytes(payment.seconds, seq, lane, scratch_);
+}
+
+void ReorderBuffer::ReleasePopped() {
+  if (popped_slot_.has_value()) {
+    ReleaseFront(*popped_slot_);
+    popped_slot_.reset();
+  }
 }
 
 bool ReorderBuffer::WellFormed(std::string_view bytes) {
@@ -183,23 +188,48 @@ bool ReorderBuffer::WellFormed(std::string_view bytes) {
 bool ReorderBuffer::PushEncoded(std::string_view encoded, int64_t seq,
                                 int32_t lane) {
   if (!WellFormed(encoded)) return false;
+  ReleasePopped();
   int64_t ts;
   std::memcpy(&ts, encoded.data(), sizeof(ts));
   PushBytes(ts, seq, lane, encoded);
   return true;
 }
 
+void ReorderBuffer::SlotRing::push_back(const Slot& slot) {
+  if (size_ == slots_.size()) {
+    std::vector<Slot> bigger(std::max<size_t>(16, 2 * slots_.size()));
+    for (size_t i = 0; i < size_; ++i) bigger[i] = (*this)[i];
+    slots_.swap(bigger);
+    head_ = 0;
+  }
+  slots_[(head_ + size_) & (slots_.size() - 1)] = slot;
+  ++size_;
+}
+
+bool ReorderBuffer::LaneAfter(uint32_t a, uint32_t b) const {
+  const Slot& fa = lanes_[a].front();
+  const Slot& fb = lanes_[b].front();
+  return Earlier(fb, fb.data, fa, fa.data);
+}
+
 void ReorderBuffer::PushBytes(int64_t ts, int64_t seq, int32_t lane,
                               std::string_view bytes) {
   const size_t index = lane > 0 ? static_cast<size_t>(lane) : 0;
   if (index >= lanes_.size()) lanes_.resize(index + 1);
-  std::deque<Slot>& fifo = lanes_[index];
+  SlotRing& fifo = lanes_[index];
   if (fifo.empty() || ts > fifo.back().ts ||
       (ts == fifo.back().ts &&
        !(Tiebreak(bytes.data()) < Tiebreak(fifo.back().data)))) {
     // seq grows with every push, so the key is >= the back's.
+    const bool was_empty = fifo.empty();
     fifo.push_back(Append(ts, seq, bytes));
     ++fifo_count_;
+    if (was_empty) {
+      lane_heap_.push_back(static_cast<uint32_t>(index));
+      std::push_heap(
+          lane_heap_.begin(), lane_heap_.end(),
+          [this](uint32_t a, uint32_t b) { return LaneAfter(a, b); });
+    }
     return;
   }
   Item item;
@@ -210,25 +240,15 @@ void ReorderBuffer::PushBytes(int64_t ts, int64_t seq, int32_t lane,
   std::push_heap(heap_.begin(), heap_.end(), HeapOrder);
 }
 
-std::deque<ReorderBuffer::Slot>* ReorderBuffer::EarliestLane() {
-  std::deque<Slot>* best = nullptr;
-  for (std::deque<Slot>& lane : lanes_) {
-    if (lane.empty()) continue;
-    if (best == nullptr || Earlier(lane.front(), lane.front().data,
-                                   best->front(), best->front().data)) {
-      best = &lane;
-    }
-  }
-  return best;
-}
-
 bool ReorderBuffer::HeapOrder(const Item& a, const Item& b) {
   return Earlier(b, b.bytes.data(), a, a.bytes.data());
 }
 
-bool ReorderBuffer::PopUntil(int64_t until, txflag::v1::Payment* payment,
-                             std::string* location, Legs* legs, int64_t* seq) {
-  std::deque<Slot>* fifo = EarliestLane();
+bool ReorderBuffer::PopUntil(int64_t until, txflag::v1::PaymentView* payment,
+                             std::string_view* location, Legs* legs,
+                             int64_t* seq) {
+  ReleasePopped();
+  SlotRing* fifo = EarliestLane();
   const bool from_heap =
       !heap_.empty() &&
       (fifo == nullptr || Earlier(heap_.front(), heap_.front().bytes.data(),
@@ -236,18 +256,27 @@ bool ReorderBuffer::PopUntil(int64_t until, txflag::v1::Payment* payment,
   if (from_heap) {
     if (heap_.front().ts > until) return false;
     std::pop_heap(heap_.begin(), heap_.end(), HeapOrder);
-    Decode(heap_.back().bytes, payment, location, legs);
+    popped_bytes_.swap(heap_.back().bytes);
+    Decode(popped_bytes_, payment, location, legs);
     if (seq != nullptr) *seq = heap_.back().seq;
     heap_.pop_back();
     return true;
   }
   if (fifo == nullptr || fifo->front().ts > until) return false;
   const Slot slot = fifo->front();
+  // fifo is the heap's top: take it out, and back in with its next front.
+  auto after = [this](uint32_t a, uint32_t b) { return LaneAfter(a, b); };
+  std::pop_heap(lane_heap_.begin(), lane_heap_.end(), after);
   fifo->pop_front();
+  if (fifo->empty()) {
+    lane_heap_.pop_back();
+  } else {
+    std::push_heap(lane_heap_.begin(), lane_heap_.end(), after);
+  }
   --fifo_count_;
   Decode(std::string_view(slot.data, slot.size), payment, location, legs);
   if (seq != nullptr) *seq = slot.seq;
-  ReleaseFront(slot);
+  popped_slot_ = slot;  // its chunk stays until the next call
   return true;
 }
 
@@ -257,23 +286,29 @@ void ReorderBuffer::ForEachEncodedAfter(
   for (const Item& item : heap_) {
     if (item.seq > after) fn(item.seq, item.bytes);
   }
-  for (const std::deque<Slot>& lane : lanes_) {
+  for (const SlotRing& lane : lanes_) {
     // A lane's seqs grow with every push: skip the ones at or below `after`
     // (at a commit, those already stored) without visiting them.
-    auto it = std::partition_point(
-        lane.begin(), lane.end(),
-        [after](const Slot& slot) { return slot.seq <= after; });
-    for (; it != lane.end(); ++it) {
-      fn(it->seq, std::string_view(it->data, it->size));
+    size_t lo = 0, hi = lane.size();
+    while (lo < hi) {
+      const size_t mid = lo + (hi - lo) / 2;
+      if (lane[mid].seq <= after) {
+        lo = mid + 1;
+      } else {
+        hi = mid;
+      }
+    }
+    for (size_t i = lo; i < lane.size(); ++i) {
+      fn(lane[i].seq, std::string_view(lane[i].data, lane[i].size));
     }
   }
 }
 
 void ReorderBuffer::ForEach(
-    const std::function<void(const txflag::v1::Payment&, std::string_view,
+    const std::function<void(const txflag::v1::PaymentView&, std::string_view,
                              int64_t, Legs)>& fn) const {
-  txflag::v1::Payment payment;
-  std::string location;
+  txflag::v1::PaymentView payment;
+  std::string_view location;
   Legs legs;
   ForEachEncodedAfter(std::numeric_limits<int64_t>::min(),
                       [&](int64_t seq, std::string_view encoded) {

@@ -16,8 +16,11 @@
 // each with its own string.
 //
 //   buffer.Push(payment, location, seq, Legs::kBoth);
-//   txflag::v1::Payment next; std::string where; Legs legs;
+//   txflag::v1::PaymentView next; std::string_view where; Legs legs;
 //   while (buffer.PopUntil(watermark, &next, &where, &legs)) ...
+//
+// Payments go in and come out as PaymentViews: what comes out points into
+// the buffer's own bytes, so neither side builds a protobuf message.
 //
 // Not thread-safe.
 #ifndef TXFLAG_ENGINE_REORDER_BUFFER_H_
@@ -27,12 +30,13 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "engine/source.h"
-#include "proto/payment.pb.h"
+#include "proto/payment_view.h"
 
 namespace txflag::engine {
 
@@ -44,21 +48,24 @@ class ReorderBuffer {
   // order among themselves (one Kafka partition), so each lane keeps its own
   // FIFO and interleaved lanes do not fall back to the heap. Any lane gives
   // the same order out.
-  void Push(const txflag::v1::Payment& payment, std::string_view location,
+  // (A txflag::v1::Payment converts to a PaymentView.)
+  void Push(const txflag::v1::PaymentView& payment, std::string_view location,
             int64_t seq, Legs legs = Legs::kBoth, int32_t lane = 0);
 
   // If the earliest payment by (timestamp, id, legs, seq) has timestamp <=
-  // until, removes it into *payment (every field overwritten, buffers reused),
-  // *location and *legs and returns true; otherwise returns false.
-  bool PopUntil(int64_t until, txflag::v1::Payment* payment,
-                std::string* location, Legs* legs = nullptr,
+  // until, removes it, sets *payment, *location, *legs and *seq to it and
+  // returns true; otherwise returns false. *payment and *location point
+  // into the buffer: they stay valid until the next call of a non-const
+  // method.
+  bool PopUntil(int64_t until, txflag::v1::PaymentView* payment,
+                std::string_view* location, Legs* legs = nullptr,
                 int64_t* seq = nullptr);
 
   size_t size() const { return fifo_count_ + heap_.size(); }
 
   // Visits every buffered payment with its location, seq and legs, in no
   // particular order (for checkpoints).
-  void ForEach(const std::function<void(const txflag::v1::Payment&,
+  void ForEach(const std::function<void(const txflag::v1::PaymentView&,
                                         std::string_view location, int64_t seq,
                                         Legs legs)>& fn) const;
   // The encoded form of the payments with seq > `after` (compact bytes, see
@@ -96,10 +103,11 @@ class ReorderBuffer {
     size_t live = 0;  // slots still pointing into it
   };
 
-  static void Encode(const txflag::v1::Payment& payment,
+  static void Encode(const txflag::v1::PaymentView& payment,
                      std::string_view location, Legs legs, std::string* out);
-  static void Decode(std::string_view bytes, txflag::v1::Payment* payment,
-                     std::string* location, Legs* legs);
+  // *payment and *location point into `bytes`.
+  static void Decode(std::string_view bytes, txflag::v1::PaymentView* payment,
+                     std::string_view* location, Legs* legs);
   // Whether `bytes` is a complete encoding (every length within bounds).
   static bool WellFormed(std::string_view bytes);
   void PushBytes(int64_t ts, int64_t seq, int32_t lane, std::string_view bytes);
@@ -109,17 +117,55 @@ class ReorderBuffer {
   // std::push_heap's "less": the heap's top is the earliest item.
   static bool HeapOrder(const Item& a, const Item& b);
 
+  // A lane's FIFO: a ring that doubles when full and never shrinks. (A
+  // std::deque allocated and freed a 512-byte block every 12 slots of each
+  // lane: 7% of the streaming engine's time with 16 lanes.)
+  class SlotRing {
+   public:
+    bool empty() const { return size_ == 0; }
+    size_t size() const { return size_; }
+    const Slot& operator[](size_t i) const {
+      return slots_[(head_ + i) & (slots_.size() - 1)];
+    }
+    const Slot& front() const { return slots_[head_]; }
+    const Slot& back() const { return (*this)[size_ - 1]; }
+    void push_back(const Slot& slot);
+    void pop_front() {
+      head_ = (head_ + 1) & (slots_.size() - 1);
+      --size_;
+    }
+
+   private:
+    std::vector<Slot> slots_;  // size 0 or a power of two
+    size_t head_ = 0;
+    size_t size_ = 0;
+  };
+
   // The lane whose front is the earliest; nullptr when all are empty.
-  std::deque<Slot>* EarliestLane();
+  SlotRing* EarliestLane() {
+    return lane_heap_.empty() ? nullptr : &lanes_[lane_heap_.front()];
+  }
+  // std::push_heap's "less" on lane numbers: the top is the non-empty lane
+  // with the earliest front.
+  bool LaneAfter(uint32_t a, uint32_t b) const;
 
   // Per lane, sorted by (ts, id, legs, seq).
-  std::vector<std::deque<Slot>> lanes_ = std::vector<std::deque<Slot>>(1);
+  std::vector<SlotRing> lanes_ = std::vector<SlotRing>(1);
+  // The non-empty lanes, a min-heap by their fronts: finding the earliest
+  // of 16 lanes' fronts for every payment released was 4% of the engine's
+  // time when each pop compared them all.
+  std::vector<uint32_t> lane_heap_;
   size_t fifo_count_ = 0;   // slots in all lanes
   std::vector<Item> heap_;  // min-heap by (ts, id, legs, seq)
   std::deque<Chunk> chunks_;
   uint64_t first_chunk_ = 0;  // number of chunks_.front()
   std::vector<std::unique_ptr<char[]>> spare_chunks_;
   std::string scratch_;  // encoding buffer
+  // What the last PopUntil gave out, kept until the next non-const call:
+  // a FIFO slot whose chunk is released then, or a heap item's bytes.
+  std::optional<Slot> popped_slot_;
+  std::string popped_bytes_;
+  void ReleasePopped();
 };
 
 }  // namespace txflag::engine

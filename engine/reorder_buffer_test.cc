@@ -36,14 +36,14 @@ TEST(ReorderBuffer, ReleasesInTimestampThenArrivalOrderUpToTheWatermark) {
     ++seq;
   }
   std::vector<std::string> out;
-  txflag::v1::Payment p;
-  std::string location;
-  while (buffer.PopUntil(12, &p, &location)) out.push_back(location);
+  txflag::v1::PaymentView p;
+  std::string_view location;
+  while (buffer.PopUntil(12, &p, &location)) out.emplace_back(location);
   EXPECT_EQ(out, (std::vector<std::string>{"f:4", "f:0", "f:2", "f:1", "f:3"}));
   EXPECT_EQ(buffer.size(), 1u);
   EXPECT_FALSE(buffer.PopUntil(14, &p, &location));
   ASSERT_TRUE(buffer.PopUntil(15, &p, &location));
-  EXPECT_EQ(p.timestamp().seconds(), 15);
+  EXPECT_EQ(p.seconds, 15);
 }
 
 TEST(ReorderBuffer, GivesBackEveryFieldOfThePayment) {
@@ -51,18 +51,24 @@ TEST(ReorderBuffer, GivesBackEveryFieldOfThePayment) {
   txflag::v1::Payment in = MakePayment(100, 7);
   buffer.Push(in, "file.csv:9", 1);
   int visited = 0;
-  buffer.ForEach([&](const txflag::v1::Payment& p, std::string_view loc,
+  auto message = [](const txflag::v1::PaymentView& view) {
+    txflag::v1::Payment p;
+    view.CopyTo(&p);
+    return p.SerializeAsString();
+  };
+  buffer.ForEach([&](const txflag::v1::PaymentView& p, std::string_view loc,
                      int64_t seq, Legs) {
-    EXPECT_EQ(p.SerializeAsString(), in.SerializeAsString());
+    EXPECT_EQ(message(p), in.SerializeAsString());
     EXPECT_EQ(loc, "file.csv:9");
     EXPECT_EQ(seq, 1);
     ++visited;
   });
   EXPECT_EQ(visited, 1);
-  txflag::v1::Payment out = MakePayment(5, 8);  // stale fields overwritten
-  std::string location;
+  txflag::v1::Payment stale = MakePayment(5, 8);
+  txflag::v1::PaymentView out = stale;  // every field overwritten
+  std::string_view location;
   ASSERT_TRUE(buffer.PopUntil(100, &out, &location));
-  EXPECT_EQ(out.SerializeAsString(), in.SerializeAsString());
+  EXPECT_EQ(message(out), in.SerializeAsString());
   EXPECT_EQ(location, "file.csv:9");
 }
 
@@ -82,11 +88,12 @@ TEST(ReorderBuffer, BreaksTimestampTiesByPaymentIdThenLegNotByArrival) {
       payment.set_id(id);
       buffer.Push(payment, id, seq++, legs);
     }
-    txflag::v1::Payment p;
-    std::string location;
+    txflag::v1::PaymentView p;
+    std::string_view location;
     Legs legs;
     while (buffer.PopUntil(100, &p, &location, &legs)) {
-      orders[round].push_back(p.id() + std::to_string(static_cast<int>(legs)));
+      orders[round].push_back(std::string(p.id) +
+                              std::to_string(static_cast<int>(legs)));
     }
   }
   EXPECT_EQ(orders[0], (std::vector<std::string>{"A0", "B1", "B2", "C0"}));
@@ -107,10 +114,11 @@ TEST(ReorderBuffer, MatchesASortOnRandomInput) {
     pushed.push_back({ts, payment.id(), seq});
     buffer.Push(payment, std::to_string(seq), seq);
   }
-  txflag::v1::Payment p;
-  std::string location;
+  txflag::v1::PaymentView p;
+  std::string_view location;
   while (buffer.PopUntil(INT64_MAX, &p, &location)) {
-    popped.push_back({p.timestamp().seconds(), p.id(), std::stoll(location)});
+    popped.push_back(
+        {p.seconds, std::string(p.id), std::stoll(std::string(location))});
   }
   std::sort(pushed.begin(), pushed.end());
   EXPECT_EQ(popped, pushed);
@@ -126,11 +134,11 @@ TEST(ReorderBuffer, LanesGiveTheSameOrderAsOne) {
   std::vector<int64_t> lane_ts(16, 0);
   std::vector<std::tuple<int64_t, std::string, int64_t>> from_one, from_many;
   auto pop = [](ReorderBuffer* buffer, int64_t until, auto* out) {
-    txflag::v1::Payment p;
-    std::string location;
+    txflag::v1::PaymentView p;
+    std::string_view location;
     int64_t seq = -1;
     while (buffer->PopUntil(until, &p, &location, nullptr, &seq)) {
-      out->push_back({p.timestamp().seconds(), p.id(), seq});
+      out->push_back({p.seconds, std::string(p.id), seq});
     }
   };
   int64_t seq = 0;
@@ -155,6 +163,31 @@ TEST(ReorderBuffer, LanesGiveTheSameOrderAsOne) {
   pop(&many, INT64_MAX, &from_many);
   EXPECT_EQ(from_many.size(), static_cast<size_t>(seq));
   EXPECT_EQ(from_many, from_one);
+}
+
+TEST(ReorderBuffer, PoppedViewsStayValidUntilTheNextCall) {
+  // Enough payments to fill several 1 MiB chunks, some out of order (heap):
+  // each popped view must still read its own payment after PopUntil
+  // returned, though its chunk or heap item has left the buffer.
+  ReorderBuffer buffer;
+  std::mt19937 rng(3);
+  const int n = 30000;
+  for (int64_t seq = 0; seq < n; ++seq) {
+    const int64_t ts = seq + (rng() % 20 == 0 ? -50 : 0);
+    buffer.Push(MakePayment(ts, seq), "loc" + std::to_string(seq), seq);
+  }
+  txflag::v1::PaymentView p;
+  std::string_view location;
+  int64_t seq = -1;
+  int popped = 0;
+  while (buffer.PopUntil(INT64_MAX, &p, &location, nullptr, &seq)) {
+    EXPECT_EQ(location, "loc" + std::to_string(seq));
+    EXPECT_EQ(p.id, "P" + std::to_string(seq));
+    EXPECT_EQ(p.debtor_account, "DK" + std::to_string(seq));
+    EXPECT_EQ(p.reference, std::string(40, 'r'));
+    ++popped;
+  }
+  EXPECT_EQ(popped, n);
 }
 
 }  // namespace

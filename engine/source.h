@@ -19,6 +19,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "proto/payment.pb.h"
+#include "proto/payment_view.h"
 
 namespace txflag::engine {
 
@@ -39,6 +40,12 @@ struct SourceRecord {
   // channel, accounts, mcc). The engine still rejects what depends on the
   // rule pack: a currency without an exchange rate.
   txflag::v1::Payment payment;
+  // kPayment: when set, the payment is this view and `payment` is not read.
+  // Its strings belong to the source (a Kafka message's bytes, say) and must
+  // stay valid until the Processor::Process call that takes the record
+  // returns: a source with the fields in its own buffer so skips building a
+  // message. Processor::Process does not keep the view.
+  std::optional<txflag::v1::PaymentView> view;
   // The source's own label for the payment, when it has one (AMLworld's
   // "Is Laundering").
   std::optional<bool> label;

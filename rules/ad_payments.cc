@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
+#include "base/strings.h"
 
 namespace txflag::rules {
 
@@ -42,18 +43,19 @@ absl::StatusOr<std::unique_ptr<AdPaymentsRule>> AdPaymentsRule::Create(
   return rule;
 }
 
-bool AdPaymentsRule::Accepts(const Payment& payment, Leg* leg) const {
+bool AdPaymentsRule::Accepts(const txflag::v1::PaymentView& payment,
+                             Leg* leg) const {
   if (leg->direction != txflag::v1::OUTGOING) return false;
   if (max_amount_ > 0 && leg->amount > max_amount_) return false;
-  const bool watchlisted = (!payment.creditor_account().empty() &&
-                            accounts_.contains(payment.creditor_account())) ||
-                           names_.Matches(payment.creditor_name());
+  const bool watchlisted = (!payment.creditor_account.empty() &&
+                            accounts_.contains(Av(payment.creditor_account))) ||
+                           names_.Matches(payment.creditor_name);
   if (watchlisted) {
     leg->flags |= kWatchlistFlag;
   } else {
     leg->flags &= static_cast<uint8_t>(~kWatchlistFlag);
   }
-  return watchlisted || mccs_.contains(payment.mcc());
+  return watchlisted || mccs_.contains(payment.mcc);
 }
 
 std::optional<Hit> AdPaymentsRule::Evaluate(const Leg& leg,

@@ -30,7 +30,7 @@ class AdPaymentsRule final : public internal::RuleBase {
   static absl::StatusOr<std::unique_ptr<AdPaymentsRule>> Create(
       const txflag::v1::Rule& config, internal::Money money);
 
-  bool Accepts(const txflag::v1::Payment& payment, Leg* leg) const override;
+  bool Accepts(const txflag::v1::PaymentView& payment, Leg* leg) const override;
   // O(window size): counts the watchlisted legs.
   std::optional<Hit> Evaluate(const Leg& leg,
                               const Window& window) const override;

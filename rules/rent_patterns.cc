@@ -61,13 +61,14 @@ absl::StatusOr<std::unique_ptr<RentPatternsRule>> RentPatternsRule::Create(
   return rule;
 }
 
-bool RentPatternsRule::Accepts(const Payment& payment, Leg* leg) const {
+bool RentPatternsRule::Accepts(const txflag::v1::PaymentView& payment,
+                               Leg* leg) const {
   const auto want = c_.scenario() == txflag::v1::RentPatternsRule::MANY_PAYERS
                         ? txflag::v1::INCOMING
                         : txflag::v1::OUTGOING;
   return leg->direction == want &&
          internal::InChannelMask(channels_, leg->channel) &&
-         keywords_.Matches(payment.reference());
+         keywords_.Matches(payment.reference);
 }
 
 std::optional<Hit> RentPatternsRule::Evaluate(const Leg& leg,

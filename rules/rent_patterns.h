@@ -32,7 +32,7 @@ class RentPatternsRule final : public internal::RuleBase {
   static absl::StatusOr<std::unique_ptr<RentPatternsRule>> Create(
       const txflag::v1::Rule& config, internal::Money money);
 
-  bool Accepts(const txflag::v1::Payment& payment, Leg* leg) const override;
+  bool Accepts(const txflag::v1::PaymentView& payment, Leg* leg) const override;
   // HIGH_RATE: O(window size) when it fires, O(1) otherwise.
   // SEVERAL_LANDLORDS: O(1), O(window size) when it fires.
   // MANY_PAYERS: O(distinct payers), O(window size) when it fires.

@@ -23,6 +23,7 @@
 
 #include "proto/alert.pb.h"
 #include "proto/payment.pb.h"
+#include "proto/payment_view.h"
 #include "rules/leg.h"
 #include "rules/window.h"
 
@@ -60,7 +61,8 @@ class Rule {
   // Cheap: called for every leg of every payment. leg->counterparty and
   // leg->payment_id are not filled in yet (the engine computes them only for
   // legs some rule keeps): read the payment instead.
-  virtual bool Accepts(const txflag::v1::Payment& payment, Leg* leg) const = 0;
+  virtual bool Accepts(const txflag::v1::PaymentView& payment,
+                       Leg* leg) const = 0;
 
   // Judges the account after `leg` (the newest leg of `window`) was added.
   // Returns a Hit when the thresholds are met, nullopt otherwise.

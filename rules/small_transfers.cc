@@ -47,7 +47,8 @@ absl::StatusOr<std::unique_ptr<SmallTransfersRule>> SmallTransfersRule::Create(
   return rule;
 }
 
-bool SmallTransfersRule::Accepts(const Payment& payment, Leg* leg) const {
+bool SmallTransfersRule::Accepts(const txflag::v1::PaymentView& payment,
+                                 Leg* leg) const {
   return leg->direction == c_.direction() &&
          internal::InChannelMask(channels_, leg->channel) &&
          leg->amount >= min_amount_ && leg->amount <= max_amount_;

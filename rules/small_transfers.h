@@ -29,7 +29,7 @@ class SmallTransfersRule final : public internal::RuleBase {
   static absl::StatusOr<std::unique_ptr<SmallTransfersRule>> Create(
       const txflag::v1::Rule& config, internal::Money money);
 
-  bool Accepts(const txflag::v1::Payment& payment, Leg* leg) const override;
+  bool Accepts(const txflag::v1::PaymentView& payment, Leg* leg) const override;
   std::optional<Hit> Evaluate(const Leg& leg,
                               const Window& window) const override;
 

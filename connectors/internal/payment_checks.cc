@@ -12,89 +12,52 @@ using txflag::v1::Payment;
 
 namespace {
 
-std::string CountryReason(std::string_view field, const std::string& value) {
-  return absl::StrCat(Av(field), " '", value,
+std::string CountryReason(std::string_view field, std::string_view value) {
+  return absl::StrCat(Av(field), " '", Av(value),
                       "' is not empty or two upper-case letters (ISO 3166-1 "
                       "alpha-2, e.g. DK)");
 }
 
 }  // namespace
 
-std::string CheckPayment(const Payment& p) {
-  if (p.id().empty()) return "id is empty";
-  if (!p.has_timestamp()) return "timestamp is missing";
-  if (!IsCountryCode(p.debtor_country())) {
-    return CountryReason("debtor_country", p.debtor_country());
+std::string CheckPayment(const txflag::v1::PaymentView& p) {
+  if (p.id.empty()) return "id is empty";
+  if (!p.has_timestamp) return "timestamp is missing";
+  if (!IsCountryCode(p.debtor_country)) {
+    return CountryReason("debtor_country", p.debtor_country);
   }
-  if (!IsCountryCode(p.creditor_country())) {
-    return CountryReason("creditor_country", p.creditor_country());
+  if (!IsCountryCode(p.creditor_country)) {
+    return CountryReason("creditor_country", p.creditor_country);
   }
-  if (!CurrencyExponent(p.currency()).has_value()) {
-    return absl::StrCat("currency '", p.currency(),
+  if (!CurrencyExponent(p.currency).has_value()) {
+    return absl::StrCat("currency '", Av(p.currency),
                         "' is not a known ISO 4217 code");
   }
-  if (p.amount_minor() <= 0) {
-    return absl::StrCat("amount must be positive, got ", p.amount_minor(),
+  if (p.amount_minor <= 0) {
+    return absl::StrCat("amount must be positive, got ", p.amount_minor,
                         " minor units");
   }
-  if (p.channel() == Payment::CHANNEL_UNSPECIFIED ||
-      !Payment::Channel_IsValid(p.channel())) {
+  if (p.channel == Payment::CHANNEL_UNSPECIFIED ||
+      !Payment::Channel_IsValid(p.channel)) {
     return absl::StrCat("channel is missing: expected one of ",
                         Av(kChannelNames));
   }
-  const bool no_debtor = p.debtor_account().empty();
-  const bool no_creditor = p.creditor_account().empty();
+  const bool no_debtor = p.debtor_account.empty();
+  const bool no_creditor = p.creditor_account.empty();
   if (no_debtor && no_creditor) {
     return "debtor_account and creditor_account are both empty";
   }
-  if ((no_debtor || no_creditor) && p.channel() != Payment::CASH) {
-    return absl::StrCat(no_debtor ? "debtor_account" : "creditor_account",
-                        " is empty, which only a CASH payment may be (channel "
-                        "is ",
-                        Payment::Channel_Name(p.channel()), ")");
+  if ((no_debtor || no_creditor) && p.channel != Payment::CASH) {
+    return absl::StrCat(
+        no_debtor ? "debtor_account" : "creditor_account",
+        " is empty, which only a CASH payment may be (channel is ",
+        Payment::Channel_Name(static_cast<Payment::Channel>(p.channel)), ")");
   }
-  if (p.mcc() > 9999) {
-    return absl::StrCat("mcc ", p.mcc(),
+  if (p.mcc > 9999) {
+    return absl::StrCat("mcc ", p.mcc,
                         " is not a 4-digit merchant category code");
   }
   return std::string();
-}
-
-bool IsValidUtf8(std::string_view s) {
-  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-  const auto* end = p + s.size();
-  while (p < end) {
-    unsigned char c = *p;
-    if (c < 0x80) {
-      ++p;
-      continue;
-    }
-    int n;
-    uint32_t cp;
-    if (c >= 0xC2 && c <= 0xDF) {
-      n = 1;
-      cp = c & 0x1F;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      n = 2;
-      cp = c & 0x0F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      n = 3;
-      cp = c & 0x07;
-    } else {
-      return false;
-    }
-    if (end - p <= n) return false;
-    for (int i = 1; i <= n; ++i) {
-      if ((p[i] & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (p[i] & 0x3F);
-    }
-    if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-        (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF) {
-      return false;
-    }
-    p += n + 1;
-  }
-  return true;
 }
 
 std::optional<Payment::Channel> ParseChannelName(std::string_view name) {

@@ -17,7 +17,9 @@
 #include <string>
 #include <string_view>
 
+#include "base/strings.h"
 #include "proto/payment.pb.h"
+#include "proto/payment_view.h"
 
 namespace txflag::connectors::internal {
 
@@ -27,11 +29,11 @@ namespace txflag::connectors::internal {
 // letters; currency known (txflag::CurrencyExponent); amount_minor positive;
 // channel set; not both accounts empty; an empty account only with CASH; mcc
 // at most 4 digits. Allocates only when it rejects.
-std::string CheckPayment(const txflag::v1::Payment& payment);
+// Takes a Payment message as well (it converts to a view).
+std::string CheckPayment(const txflag::v1::PaymentView& payment);
 
-// True when `s` is valid UTF-8 (no overlongs, surrogates or values above
-// U+10FFFF). Fast for ASCII.
-bool IsValidUtf8(std::string_view s);
+// True when `s` is valid UTF-8 (base/strings.h).
+using txflag::IsValidUtf8;
 
 // True for "" and for two upper-case ASCII letters.
 inline bool IsCountryCode(std::string_view s) {

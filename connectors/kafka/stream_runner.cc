@@ -1268,7 +1268,10 @@ absl::Status Runner::ProcessInputDirectly(InputPartition* input,
                   "@", message->offset);
   record.legs = Legs::kBoth;
   record.label.reset();
-  internal::DecodePaymentMessage(Payload(message), o_.input_encoding, &record);
+  // The record is processed before the message is destroyed: a view into
+  // its bytes saves building a Payment message.
+  internal::DecodePaymentMessageAsView(Payload(message), o_.input_encoding,
+                                       &record);
   record.stream = message->partition;
   rd_kafka_timestamp_type_t type;
   const int64_t timestamp_ms = rd_kafka_message_timestamp(message, &type);
@@ -1278,8 +1281,10 @@ absl::Status Runner::ProcessInputDirectly(InputPartition* input,
   input->idle_confirmed = false;
   input->last_activity = last_message_;
   if (record.kind == SourceRecord::Kind::kPayment) {
-    input->last_event_ts =
-        std::max(input->last_event_ts, record.payment.timestamp().seconds());
+    input->last_event_ts = std::max(input->last_event_ts,
+                                    record.view.has_value()
+                                        ? record.view->seconds
+                                        : record.payment.timestamp().seconds());
   }
   input->stream_idle = false;
   return ProcessInTask(in_process_task_, &record, timestamp_ms);

@@ -30,7 +30,8 @@ class CountRule : public rules::Rule {
   }
   double base_score() const override { return 50; }
   int64_t window_seconds() const override { return 86400; }
-  bool Accepts(const Payment& payment, rules::Leg* leg) const override {
+  bool Accepts(const txflag::v1::PaymentView& payment,
+               rules::Leg* leg) const override {
     return leg->direction == direction_;
   }
   std::optional<rules::Hit> Evaluate(

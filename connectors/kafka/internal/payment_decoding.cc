@@ -6,12 +6,14 @@
 #include "base/strings.h"
 #include "connectors/internal/payment_checks.h"
 #include "google/protobuf/util/json_util.h"
+#include "proto/payment_view.h"
 
 namespace txflag::connectors::kafka::internal {
 
 void DecodePaymentMessage(std::string_view value, PaymentEncoding encoding,
                           engine::SourceRecord* record) {
   std::string reason;
+  record->view.reset();
   record->payment.Clear();
   if (value.empty()) {
     reason = "empty message value (not a txflag.v1.Payment)";
@@ -46,6 +48,23 @@ void DecodePaymentMessage(std::string_view value, PaymentEncoding encoding,
     record->raw.assign(value.data(), value.size());
     record->payment.Clear();
   }
+}
+
+void DecodePaymentMessageAsView(std::string_view value,
+                                PaymentEncoding encoding,
+                                engine::SourceRecord* record) {
+  txflag::v1::PaymentView view;
+  if (encoding == PaymentEncoding::kProtobuf && !value.empty() &&
+      txflag::v1::ParsePaymentWire(value, &view) &&
+      connectors::internal::CheckPayment(view).empty()) {
+    record->kind = engine::SourceRecord::Kind::kPayment;
+    record->view = view;
+    record->reason.clear();
+    record->raw.clear();
+    return;
+  }
+  // Unusual or invalid: protobuf and the checks decide, as for any value.
+  DecodePaymentMessage(value, encoding, record);
 }
 
 }  // namespace txflag::connectors::kafka::internal

@@ -17,8 +17,18 @@ namespace txflag::connectors::kafka::internal {
 // Fills record->kind, payment, reason and raw from `value` (location, label
 // and legs are left alone). A value that does not parse or fails the checks
 // becomes Kind::kReject with the reason and raw = the value bytes.
+// record->view is reset.
 void DecodePaymentMessage(std::string_view value, PaymentEncoding encoding,
                           engine::SourceRecord* record);
+
+// As DecodePaymentMessage, with the same verdicts and values, but a protobuf
+// binary value in the form serializers write (txflag::v1::ParsePaymentWire)
+// that passes the checks becomes record->view, pointing into `value`, and
+// record->payment is left as it was: no message is built. For callers that
+// process the record while `value` (the Kafka message) is alive.
+void DecodePaymentMessageAsView(std::string_view value,
+                                PaymentEncoding encoding,
+                                engine::SourceRecord* record);
 
 }  // namespace txflag::connectors::kafka::internal
 

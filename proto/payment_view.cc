@@ -1,0 +1,176 @@
+#include "proto/payment_view.h"
+
+#include "base/strings.h"
+
+namespace txflag::v1 {
+
+PaymentView::PaymentView(const Payment& p)
+    : id(p.id()),
+      has_timestamp(p.has_timestamp()),
+      seconds(p.timestamp().seconds()),
+      nanos(p.timestamp().nanos()),
+      debtor_account(p.debtor_account()),
+      debtor_name(p.debtor_name()),
+      debtor_country(p.debtor_country()),
+      creditor_account(p.creditor_account()),
+      creditor_name(p.creditor_name()),
+      creditor_country(p.creditor_country()),
+      amount_minor(p.amount_minor()),
+      currency(p.currency()),
+      channel(p.channel()),
+      mcc(p.mcc()),
+      reference(p.reference()) {}
+
+void PaymentView::CopyTo(Payment* out) const {
+  out->Clear();
+  auto set = [](std::string_view v, std::string* s) {
+    s->assign(v.data(), v.size());
+  };
+  set(id, out->mutable_id());
+  if (has_timestamp) {
+    out->mutable_timestamp()->set_seconds(seconds);
+    out->mutable_timestamp()->set_nanos(nanos);
+  }
+  set(debtor_account, out->mutable_debtor_account());
+  set(debtor_name, out->mutable_debtor_name());
+  set(debtor_country, out->mutable_debtor_country());
+  set(creditor_account, out->mutable_creditor_account());
+  set(creditor_name, out->mutable_creditor_name());
+  set(creditor_country, out->mutable_creditor_country());
+  out->set_amount_minor(amount_minor);
+  set(currency, out->mutable_currency());
+  out->set_channel(static_cast<Payment::Channel>(channel));
+  out->set_mcc(mcc);
+  set(reference, out->mutable_reference());
+}
+
+namespace {
+
+constexpr int kVarint = 0;
+constexpr int kLengthDelimited = 2;
+
+// Reads a varint of at most `max_bytes` bytes at *p (< end). False for a
+// longer or truncated one, and for a 10-byte one whose last byte carries
+// more than bit 63: protobuf would accept some of those, but no serializer
+// writes them, and declining keeps the value question out of this code.
+bool ReadVarint(const char** p, const char* end, int max_bytes, uint64_t* out) {
+  uint64_t value = 0;
+  for (int i = 0; i < max_bytes; ++i) {
+    if (*p == end) return false;
+    const auto byte = static_cast<uint8_t>(*(*p)++);
+    if (i == 9 && byte > 1) return false;
+    value |= static_cast<uint64_t>(byte & 0x7F) << (7 * i);
+    if (byte < 0x80) {
+      *out = value;
+      return true;
+    }
+  }
+  return false;
+}
+
+bool ReadLength(const char** p, const char* end, std::string_view* out) {
+  uint64_t n = 0;
+  if (!ReadVarint(p, end, 5, &n)) return false;
+  if (n > static_cast<uint64_t>(end - *p)) return false;
+  *out = std::string_view(*p, n);
+  *p += n;
+  return true;
+}
+
+bool ParseTimestamp(std::string_view bytes, PaymentView* view) {
+  const char* p = bytes.data();
+  const char* end = p + bytes.size();
+  bool seen_seconds = false, seen_nanos = false;
+  while (p < end) {
+    uint64_t tag = 0, value = 0;
+    if (!ReadVarint(&p, end, 5, &tag)) return false;
+    if ((tag & 7) != kVarint) return false;
+    if (!ReadVarint(&p, end, 10, &value)) return false;
+    if ((tag >> 3) == 1 && !seen_seconds) {
+      seen_seconds = true;
+      view->seconds = static_cast<int64_t>(value);
+    } else if ((tag >> 3) == 2 && !seen_nanos) {
+      seen_nanos = true;
+      view->nanos = static_cast<int32_t>(value);
+    } else {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+bool ParsePaymentWire(std::string_view bytes, PaymentView* view) {
+  *view = PaymentView();
+  const char* p = bytes.data();
+  const char* end = p + bytes.size();
+  uint32_t seen = 0;  // bit n: field n read
+  while (p < end) {
+    uint64_t tag = 0;
+    if (!ReadVarint(&p, end, 5, &tag)) return false;
+    const uint64_t field = tag >> 3;
+    const int wire_type = static_cast<int>(tag & 7);
+    if (field == 0 || field > 13 || (seen & (1u << field)) != 0) return false;
+    seen |= 1u << field;
+    std::string_view* text = nullptr;
+    switch (field) {
+      case 1:
+        text = &view->id;
+        break;
+      case 3:
+        text = &view->debtor_account;
+        break;
+      case 4:
+        text = &view->debtor_name;
+        break;
+      case 5:
+        text = &view->debtor_country;
+        break;
+      case 6:
+        text = &view->creditor_account;
+        break;
+      case 7:
+        text = &view->creditor_name;
+        break;
+      case 8:
+        text = &view->creditor_country;
+        break;
+      case 10:
+        text = &view->currency;
+        break;
+      case 13:
+        text = &view->reference;
+        break;
+      default:
+        break;
+    }
+    if (text != nullptr || field == 2) {
+      if (wire_type != kLengthDelimited) return false;
+      std::string_view value;
+      if (!ReadLength(&p, end, &value)) return false;
+      if (field == 2) {
+        if (!ParseTimestamp(value, view)) return false;
+        view->has_timestamp = true;
+      } else {
+        if (!IsValidUtf8(value)) return false;
+        *text = value;
+      }
+      continue;
+    }
+    // 9 amount_minor (int64), 11 channel (enum), 12 mcc (uint32).
+    if (wire_type != kVarint) return false;
+    uint64_t value = 0;
+    if (!ReadVarint(&p, end, 10, &value)) return false;
+    if (field == 9) {
+      view->amount_minor = static_cast<int64_t>(value);
+    } else if (field == 11) {
+      view->channel = static_cast<int32_t>(value);
+    } else {
+      view->mcc = static_cast<uint32_t>(value);
+    }
+  }
+  return true;
+}
+
+}  // namespace txflag::v1
