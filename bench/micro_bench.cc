@@ -7,9 +7,13 @@
 #include <fstream>
 #include <random>
 
+#include "absl/strings/str_cat.h"
+#include "base/hash.h"
 #include "base/time_util.h"
 #include "benchmark/benchmark.h"
 #include "connectors/file_source.h"
+#include "connectors/generator/generator.h"
+#include "connectors/kafka/internal/payment_decoding.h"
 #include "engine/memory.h"
 #include "engine/processor.h"
 #include "rules/rule_pack.h"
@@ -172,6 +176,74 @@ void BM_ProcessorInMemory(benchmark::State& state) {
   state.SetItemsProcessed(rows);
 }
 BENCHMARK(BM_ProcessorInMemory)->Unit(benchmark::kMillisecond);
+
+// The streaming engine's per-message work without Kafka or RocksDB: each
+// payment as protobuf bytes (a Kafka message's value), decoded, given its
+// location and one of 16 streams (partitions), and processed, as
+// `txflag run` does in-process. The part of stream_bench's engine thread
+// that this code owns, measured without the feeder and broker threads that
+// share the cores there.
+void BM_StreamMessages(benchmark::State& state) {
+  // stream_bench's data (its generator, 10,000 customers) over 20 days.
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / "txflag_bench_gen_20d";
+  const std::string path = (dir / "payments.csv").string();
+  if (!std::filesystem::exists(path)) {
+    generator::GeneratorOptions g;
+    g.seed = 42;
+    g.accounts = 10000;
+    g.days = 20;
+    if (!generator::GeneratePopulation(g, dir.string()).ok()) {
+      state.SkipWithError("generator failed");
+      return;
+    }
+  }
+  auto pack = rules::CompileRulePack(rules::DefaultRulePackText(), "default");
+  constexpr int kStreams = 16;
+  std::vector<std::string> values;
+  std::vector<int32_t> streams;
+  {
+    auto source = std::move(
+        *connectors::OpenFileSource(path, connectors::FileFormat::kAuto));
+    engine::SourceRecord record;
+    while (source->Next(&record).value_or(false)) {
+      values.push_back(record.payment.SerializeAsString());
+      streams.push_back(static_cast<int32_t>(
+          Fnv1a64(record.payment.debtor_account()) % kStreams));
+    }
+  }
+  int64_t rows = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    auto store = std::make_unique<engine::MemoryStateStore>();
+    engine::MemoryRejectSink rejects;
+    engine::Processor::Options options;
+    options.streams = kStreams;
+    auto processor = std::move(*engine::Processor::Open(
+        &*pack, options, store.get(), &rejects, nullptr));
+    state.ResumeTiming();
+    engine::SourceRecord record;
+    for (size_t i = 0; i < values.size(); ++i) {
+      record.location.clear();
+      absl::StrAppend(&record.location, "payments/", streams[i], "@", i);
+      connectors::kafka::internal::DecodePaymentMessageAsView(
+          values[i], connectors::kafka::PaymentEncoding::kProtobuf, &record);
+      record.stream = streams[i];
+      if (!processor->Process(&record).ok()) {
+        state.SkipWithError("process failed");
+        return;
+      }
+      ++rows;
+    }
+    if (!processor->Drain().ok()) state.SkipWithError("drain failed");
+    state.PauseTiming();
+    processor.reset();
+    store.reset();
+    state.ResumeTiming();
+  }
+  state.SetItemsProcessed(rows);
+}
+BENCHMARK(BM_StreamMessages)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace txflag
