@@ -358,7 +358,7 @@ absl::Status Processor::Process(SourceRecord* record) {
     const int64_t seq = checkpoint_.next_seq();
     checkpoint_.set_next_seq(seq + 1);
     buffer_.Push(payment, record->location, seq, record->legs,
-                 /*lane=*/record->stream);
+                 /*lane=*/record->stream, record->position);
     return AdvanceStreams();
   }
   if (max_seen != kNoTimestamp &&
@@ -376,7 +376,8 @@ absl::Status Processor::Process(SourceRecord* record) {
   if (ts > max_seen) checkpoint_.set_max_seen_ts(ts);
   const int64_t seq = checkpoint_.next_seq();
   checkpoint_.set_next_seq(seq + 1);
-  buffer_.Push(payment, record->location, seq, record->legs);
+  buffer_.Push(payment, record->location, seq, record->legs, /*lane=*/0,
+               record->position);
   return Release(checkpoint_.max_seen_ts() - options_.allowed_lateness_seconds);
 }
 
@@ -387,6 +388,15 @@ absl::Status Processor::SetStreamIdle(int32_t stream, bool idle) {
   }
   if (stream_idle_[stream] == idle) return absl::OkStatus();
   stream_idle_[stream] = idle;
+  return AdvanceStreams();
+}
+
+absl::Status Processor::SetReleaseLimit(int64_t limit) {
+  if (options_.streams <= 0) {
+    return absl::FailedPreconditionError(
+        "SetReleaseLimit needs Options::streams > 0");
+  }
+  release_limit_ = limit;
   return AdvanceStreams();
 }
 
@@ -402,7 +412,8 @@ absl::Status Processor::AdvanceStreams() {
   }
   if (!any_active) oldest = checkpoint_.max_seen_ts();
   if (oldest == kNoTimestamp) return sink_status_;
-  const int64_t until = oldest - options_.allowed_lateness_seconds;
+  const int64_t until =
+      std::min(oldest - options_.allowed_lateness_seconds, release_limit_);
   if (checkpoint_.released_ts() == kNoTimestamp ||
       until > checkpoint_.released_ts()) {
     checkpoint_.set_released_ts(until);
@@ -775,16 +786,20 @@ absl::Status Processor::PrepareCommit(std::string source_checkpoint,
   // Format 4: a buffered payment's value is a 0 byte (never the first byte
   // of a protobuf message, as format 3 wrote) and its encoding in the
   // reorder buffer, copied as is.
-  std::string value;
-  buffer_.ForEachEncodedAfter(stored_seq_,
-                              [&](int64_t seq, std::string_view encoded) {
-                                value.assign(1, '\0');
-                                value.append(encoded.data(), encoded.size());
-                                batch.Put(BufferKey(seq), value);
-                              });
+  // Without persist_buffer only the deletes remain, for payments restored
+  // from state written with it.
+  if (options_.persist_buffer) {
+    std::string value;
+    buffer_.ForEachEncodedAfter(stored_seq_,
+                                [&](int64_t seq, std::string_view encoded) {
+                                  value.assign(1, '\0');
+                                  value.append(encoded.data(), encoded.size());
+                                  batch.Put(BufferKey(seq), value);
+                                });
+    stored_seq_ = checkpoint_.next_seq() - 1;
+  }
   batch.Put(CheckpointKey(), checkpoint_.SerializeAsString());
   released_.clear();
-  stored_seq_ = checkpoint_.next_seq() - 1;
   dirty_.clear();
   forgotten_.clear();
   closed_.clear();

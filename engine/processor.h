@@ -34,6 +34,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -79,6 +80,18 @@ class Processor {
     // others instead of making their payments late. A stream never seen
     // holds the watermark back until SetStreamIdle() says it is idle.
     int32_t streams = 0;
+    // Whether Commit/PrepareCommit store the payments waiting in the reorder
+    // buffer, so that Open gives them back. A source that can read its
+    // input again (a Kafka partition) turns this off and re-reads instead,
+    // from OldestBufferedPosition() of each stream, kept with its own
+    // checkpoint: a record read again has been processed already when its
+    // timestamp is <= released_ts() at the commit, and was waiting when it
+    // is newer (Process must then be given it again). Storing the buffer
+    // cost a copy of every payment into RocksDB and a delete after: with
+    // partitions a few thousand messages apart, hundreds of megabytes per
+    // minute. Payments buffered in state written with this on are still
+    // restored.
+    bool persist_buffer = true;
     // When > 0 and on_rule_evaluation is set: time one rule evaluation in
     // every `evaluation_sample_every` and report it in seconds (a metrics
     // histogram). Sampling keeps the clock reads off the hot path.
@@ -118,6 +131,13 @@ class Processor {
   // processes whatever the new watermark releases.
   absl::Status SetStreamIdle(int32_t stream, bool idle);
 
+  // With Options::streams > 0: the watermark does not pass `limit` (nothing
+  // newer is released) until the limit is lifted with INT64_MAX, which then
+  // processes whatever the watermark releases. For a source that reads
+  // payments again after a restart (persist_buffer off): until it has read
+  // them all, the watermark must not pass one it has not read yet.
+  absl::Status SetReleaseLimit(int64_t limit);
+
   // Atomically stores the state changed since the last commit together with
   // `source_checkpoint` (the position after the last record given to
   // Process) and the rejects sink's position. Alert revisions are flushed to
@@ -141,6 +161,16 @@ class Processor {
   size_t active_accounts() const { return accounts_.size() + collided_.size(); }
   // Payments waiting in the reorder buffer.
   size_t buffered() const { return buffer_.size(); }
+  // The smallest SourceRecord::position of the payments from `stream` (the
+  // lane; -1 with Options::streams == 0) waiting in the reorder buffer; -1
+  // when none of them has a position.
+  int64_t OldestBufferedPosition(int32_t stream) const {
+    return buffer_.OldestPosition(stream < 0 ? 0 : stream);
+  }
+  // Every payment with a timestamp <= released_ts() has been processed (or
+  // rejected); every one still buffered is newer. INT64_MIN before the
+  // first release. Stored with the state.
+  int64_t released_ts() const { return checkpoint_.released_ts(); }
 
   // Calls fn with the latest revision of every alert in the store, ordered by
   // alert id. Commit first to include the newest changes.
@@ -246,6 +276,7 @@ class Processor {
   // Options::streams > 0: which streams are idle (not persisted; a restart
   // starts with all active).
   std::vector<bool> stream_idle_;
+  int64_t release_limit_ = std::numeric_limits<int64_t>::max();
   // Recomputes the multi-stream watermark and releases up to it.
   absl::Status AdvanceStreams();
 };

@@ -383,7 +383,7 @@ TEST(Processor, LegsSplitAcrossTwoProcessorsGiveTheAlertsOfWholePayments) {
 // Payment "p<n>" from "payer<n>" to "victim", n minutes after midnight on
 // 2024-05-01 (n < 1440).
 SourceRecord PayAtMinute(int64_t n) {
-  char ts[32];
+  char ts[48];
   std::snprintf(ts, sizeof(ts), "2024-05-01T%02lld:%02lld:00Z",
                 static_cast<long long>(n / 60), static_cast<long long>(n % 60));
   return Pay("p" + std::to_string(n), ts, "payer" + std::to_string(n),
@@ -585,6 +585,101 @@ TEST(Processor, AStreamNeverSeenHoldsTheWatermarkUntilMarkedIdle) {
   EXPECT_EQ(rejects.rows().size(), 1u);
   EXPECT_EQ(processor->SetStreamIdle(2, true).code(),
             absl::StatusCode::kInvalidArgument);
+}
+
+// The in-process Kafka runner's restart, without a broker: the reorder buffer
+// is not stored; the source reads each stream again from its oldest
+// buffered position, gives back what is newer than the stored watermark,
+// and holds the watermark until it has. Same alerts as without the restart.
+TEST(Processor, WithoutPersistBufferWaitingPaymentsAreReadAgain) {
+  rules::CompiledPack pack = testing::MakeCountPack();
+  Processor::Options options;
+  options.allowed_lateness_seconds = 3600;
+  options.streams = 2;
+  options.persist_buffer = false;
+  // Minute n on stream n % 2 at position n / 2; stream 1 runs 40 minutes
+  // behind stream 0, so stream 0's newest payments wait for it.
+  std::vector<SourceRecord> input[2];
+  for (int64_t n = 0; n < 600; ++n) {
+    SourceRecord r = PayAtMinute(n);
+    r.stream = static_cast<int32_t>(n % 2);
+    r.position = n / 2;
+    input[n % 2].push_back(r);
+  }
+  auto feed = [](Processor* p, std::vector<SourceRecord>& records, size_t from,
+                 size_t to) {
+    for (size_t i = from; i < to; ++i) {
+      SourceRecord r = records[i];
+      ASSERT_TRUE(p->Process(&r).ok());
+    }
+  };
+  auto alerts_of = [](Processor* p) {
+    std::vector<std::string> out;
+    EXPECT_TRUE(p->Commit("end").ok());
+    EXPECT_TRUE(p->ForEachAlert([&](const Alert& a) {
+                   out.push_back(a.DebugString());
+                 }).ok());
+    return out;
+  };
+
+  MemoryStateStore whole_store, store;
+  MemoryRejectSink whole_rejects, rejects;
+  auto whole =
+      *Processor::Open(&pack, options, &whole_store, &whole_rejects, nullptr);
+  feed(whole.get(), input[0], 0, 300);
+  feed(whole.get(), input[1], 0, 300);
+  ASSERT_TRUE(whole->Drain().ok());
+
+  // Stream 0 read up to position 200, stream 1 up to 180; then a commit.
+  auto first = *Processor::Open(&pack, options, &store, &rejects, nullptr);
+  feed(first.get(), input[0], 0, 200);
+  feed(first.get(), input[1], 0, 180);
+  ASSERT_GT(first->buffered(), 0u);
+  const int64_t from0 = first->OldestBufferedPosition(0);
+  const int64_t from1 = first->OldestBufferedPosition(1);
+  EXPECT_GT(from0, 0);
+  EXPECT_LT(from0, 200);
+  const int64_t released = first->released_ts();
+  const size_t waiting = first->buffered();
+  ASSERT_TRUE(first->Commit("read 200, 180").ok());
+  for (const auto& [key, value] : store.data()) {
+    EXPECT_FALSE(key.starts_with("t0/buf/")) << key;
+  }
+  first.reset();  // the crash
+
+  auto second = *Processor::Open(&pack, options, &store, &rejects, nullptr);
+  EXPECT_EQ(second->buffered(), 0u);
+  EXPECT_EQ(second->released_ts(), released);
+  ASSERT_TRUE(second->SetReleaseLimit(released).ok());
+  // Reading again: only what is newer than the stored watermark, which is
+  // exactly what was waiting.
+  size_t again = 0;
+  for (int s = 0; s < 2; ++s) {
+    const int64_t from = s == 0 ? from0 : from1;
+    const size_t until = s == 0 ? 200 : 180;
+    for (size_t i = from < 0 ? until : static_cast<size_t>(from); i < until;
+         ++i) {
+      SourceRecord r = input[s][i];
+      if (r.payment.timestamp().seconds() <= released) continue;
+      ASSERT_TRUE(second->Process(&r).ok());
+      ++again;
+    }
+  }
+  EXPECT_EQ(again, waiting);
+  // Stream 1 marked idle would move the watermark: the limit holds it.
+  ASSERT_TRUE(second->SetStreamIdle(1, true).ok());
+  EXPECT_EQ(second->buffered(), waiting);
+  ASSERT_TRUE(second->SetStreamIdle(1, false).ok());
+  ASSERT_TRUE(
+      second->SetReleaseLimit(std::numeric_limits<int64_t>::max()).ok());
+  feed(second.get(), input[0], 200, 300);
+  feed(second.get(), input[1], 180, 300);
+  ASSERT_TRUE(second->Drain().ok());
+
+  EXPECT_TRUE(rejects.rows().empty());
+  const std::vector<std::string> expected = alerts_of(whole.get());
+  EXPECT_FALSE(expected.empty());
+  EXPECT_EQ(alerts_of(second.get()), expected);
 }
 
 }  // namespace

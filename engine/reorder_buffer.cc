@@ -30,23 +30,11 @@ bool Earlier(const A& a, const char* data_a, const B& b, const char* data_b) {
 }
 
 template <typename T>
-void Put(std::string* out, T value) {
-  char buf[sizeof(T)];
-  std::memcpy(buf, &value, sizeof(T));
-  out->append(buf, sizeof(T));
-}
-
-template <typename T>
 T Get(const char** p) {
   T value;
   std::memcpy(&value, *p, sizeof(T));
   *p += sizeof(T);
   return value;
-}
-
-void PutString(std::string* out, std::string_view s) {
-  Put<uint32_t>(out, static_cast<uint32_t>(s.size()));
-  out->append(s.data(), s.size());
 }
 
 std::string_view GetString(const char** p) {
@@ -62,26 +50,42 @@ std::string_view GetString(const char** p) {
 // legs u8, then length-prefixed strings: id, debtor account/name/country,
 // creditor account/name/country, currency, reference, location.
 // A buffered payment always has a timestamp (the engine orders by it).
-void ReorderBuffer::Encode(const txflag::v1::PaymentView& p,
-                           std::string_view location, Legs legs,
-                           std::string* out) {
-  out->clear();
-  Put<int64_t>(out, p.seconds);
-  Put<int32_t>(out, p.nanos);
-  Put<int64_t>(out, p.amount_minor);
-  Put<int32_t>(out, p.channel);
-  Put<uint32_t>(out, p.mcc);
-  Put<uint8_t>(out, static_cast<uint8_t>(legs));
-  PutString(out, p.id);
-  PutString(out, p.debtor_account);
-  PutString(out, p.debtor_name);
-  PutString(out, p.debtor_country);
-  PutString(out, p.creditor_account);
-  PutString(out, p.creditor_name);
-  PutString(out, p.creditor_country);
-  PutString(out, p.currency);
-  PutString(out, p.reference);
-  PutString(out, location);
+size_t ReorderBuffer::EncodedSize(const txflag::v1::PaymentView& p,
+                                  std::string_view location) {
+  return kLegsOffset + 1 + 10 * sizeof(uint32_t) + p.id.size() +
+         p.debtor_account.size() + p.debtor_name.size() +
+         p.debtor_country.size() + p.creditor_account.size() +
+         p.creditor_name.size() + p.creditor_country.size() +
+         p.currency.size() + p.reference.size() + location.size();
+}
+
+void ReorderBuffer::EncodeTo(const txflag::v1::PaymentView& p,
+                             std::string_view location, Legs legs, char* out) {
+  auto put = [&out](const auto& value) {
+    std::memcpy(out, &value, sizeof(value));
+    out += sizeof(value);
+  };
+  auto put_string = [&](std::string_view v) {
+    put(static_cast<uint32_t>(v.size()));
+    if (!v.empty()) std::memcpy(out, v.data(), v.size());
+    out += v.size();
+  };
+  put(static_cast<int64_t>(p.seconds));
+  put(static_cast<int32_t>(p.nanos));
+  put(static_cast<int64_t>(p.amount_minor));
+  put(static_cast<int32_t>(p.channel));
+  put(static_cast<uint32_t>(p.mcc));
+  put(static_cast<uint8_t>(legs));
+  put_string(p.id);
+  put_string(p.debtor_account);
+  put_string(p.debtor_name);
+  put_string(p.debtor_country);
+  put_string(p.creditor_account);
+  put_string(p.creditor_name);
+  put_string(p.creditor_country);
+  put_string(p.currency);
+  put_string(p.reference);
+  put_string(location);
 }
 
 void ReorderBuffer::Decode(std::string_view bytes, txflag::v1::PaymentView* p,
@@ -108,11 +112,10 @@ void ReorderBuffer::Decode(std::string_view bytes, txflag::v1::PaymentView* p,
 }
 
 ReorderBuffer::Slot ReorderBuffer::Append(int64_t ts, int64_t seq,
-                                          std::string_view bytes) {
-  if (chunks_.empty() ||
-      chunks_.back().capacity - chunks_.back().used < bytes.size()) {
+                                          size_t size) {
+  if (chunks_.empty() || chunks_.back().capacity - chunks_.back().used < size) {
     Chunk chunk;
-    chunk.capacity = std::max(kChunkBytes, bytes.size());
+    chunk.capacity = std::max(kChunkBytes, size);
     if (chunk.capacity == kChunkBytes && !spare_chunks_.empty()) {
       chunk.data = std::move(spare_chunks_.back());
       spare_chunks_.pop_back();
@@ -127,9 +130,8 @@ ReorderBuffer::Slot ReorderBuffer::Append(int64_t ts, int64_t seq,
   slot.seq = seq;
   slot.chunk = first_chunk_ + chunks_.size() - 1;
   slot.data = chunk.data.get() + chunk.used;
-  slot.size = bytes.size();
-  std::memcpy(chunk.data.get() + chunk.used, bytes.data(), bytes.size());
-  chunk.used += bytes.size();
+  slot.size = size;
+  chunk.used += size;
   ++chunk.live;
   return slot;
 }
@@ -157,10 +159,13 @@ void ReorderBuffer::ReleaseFront(const Slot& slot) {
 
 void ReorderBuffer::Push(const txflag::v1::PaymentView& payment,
                          std::string_view location, int64_t seq, Legs legs,
-                         int32_t lane) {
+                         int32_t lane, int64_t position) {
   ReleasePopped();
-  Encode(payment, location, legs, &scratch_);
-  PushBytes(payment.seconds, seq, lane, scratch_);
+  // Encoded straight into the buffer's memory (a FIFO chunk, or a heap
+  // item's string), not through a scratch string.
+  PushWith(payment.seconds, {payment.id, static_cast<uint8_t>(legs)}, seq, lane,
+           position, EncodedSize(payment, location),
+           [&](char* out) { EncodeTo(payment, location, legs, out); });
 }
 
 void ReorderBuffer::ReleasePopped() {
@@ -168,6 +173,31 @@ void ReorderBuffer::ReleasePopped() {
     ReleaseFront(*popped_slot_);
     popped_slot_.reset();
   }
+}
+
+int64_t ReorderBuffer::OldestPosition(int32_t lane) const {
+  int64_t oldest = -1;
+  auto consider = [&oldest](int64_t position) {
+    if (position >= 0 && (oldest < 0 || position < oldest)) {
+      oldest = position;
+    }
+  };
+  const size_t index = lane > 0 ? static_cast<size_t>(lane) : 0;
+  if (index < lanes_.size()) {
+    // A lane's FIFO is in arrival order, so positions grow along it: the
+    // first one that has a position is the lane's smallest.
+    const SlotRing& fifo = lanes_[index];
+    for (size_t i = 0; i < fifo.size(); ++i) {
+      if (fifo[i].position >= 0) {
+        consider(fifo[i].position);
+        break;
+      }
+    }
+  }
+  for (const Item& item : heap_) {
+    if (item.lane == static_cast<int32_t>(index)) consider(item.position);
+  }
+  return oldest;
 }
 
 bool ReorderBuffer::WellFormed(std::string_view bytes) {
@@ -191,7 +221,9 @@ bool ReorderBuffer::PushEncoded(std::string_view encoded, int64_t seq,
   ReleasePopped();
   int64_t ts;
   std::memcpy(&ts, encoded.data(), sizeof(ts));
-  PushBytes(ts, seq, lane, encoded);
+  PushWith(
+      ts, Tiebreak(encoded.data()), seq, lane, /*position=*/-1, encoded.size(),
+      [&](char* out) { std::memcpy(out, encoded.data(), encoded.size()); });
   return true;
 }
 
@@ -212,17 +244,22 @@ bool ReorderBuffer::LaneAfter(uint32_t a, uint32_t b) const {
   return Earlier(fb, fb.data, fa, fa.data);
 }
 
-void ReorderBuffer::PushBytes(int64_t ts, int64_t seq, int32_t lane,
-                              std::string_view bytes) {
+template <typename Write>
+void ReorderBuffer::PushWith(int64_t ts,
+                             std::pair<std::string_view, uint8_t> tiebreak,
+                             int64_t seq, int32_t lane, int64_t position,
+                             size_t size, const Write& write) {
   const size_t index = lane > 0 ? static_cast<size_t>(lane) : 0;
   if (index >= lanes_.size()) lanes_.resize(index + 1);
   SlotRing& fifo = lanes_[index];
   if (fifo.empty() || ts > fifo.back().ts ||
-      (ts == fifo.back().ts &&
-       !(Tiebreak(bytes.data()) < Tiebreak(fifo.back().data)))) {
+      (ts == fifo.back().ts && !(tiebreak < Tiebreak(fifo.back().data)))) {
     // seq grows with every push, so the key is >= the back's.
     const bool was_empty = fifo.empty();
-    fifo.push_back(Append(ts, seq, bytes));
+    Slot slot = Append(ts, seq, size);
+    write(slot.data);
+    slot.position = position;
+    fifo.push_back(slot);
     ++fifo_count_;
     if (was_empty) {
       lane_heap_.push_back(static_cast<uint32_t>(index));
@@ -235,7 +272,10 @@ void ReorderBuffer::PushBytes(int64_t ts, int64_t seq, int32_t lane,
   Item item;
   item.ts = ts;
   item.seq = seq;
-  item.bytes = std::string(bytes);
+  item.position = position;
+  item.lane = static_cast<int32_t>(index);
+  item.bytes.resize(size);
+  write(item.bytes.data());
   heap_.push_back(std::move(item));
   std::push_heap(heap_.begin(), heap_.end(), HeapOrder);
 }

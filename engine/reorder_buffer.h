@@ -49,8 +49,12 @@ class ReorderBuffer {
   // FIFO and interleaved lanes do not fall back to the heap. Any lane gives
   // the same order out.
   // (A txflag::v1::Payment converts to a PaymentView.)
+  // `position` (>= 0, or -1 for none) is the payment's place in its lane's
+  // input, growing with every push to the lane (a Kafka offset); see
+  // OldestPosition.
   void Push(const txflag::v1::PaymentView& payment, std::string_view location,
-            int64_t seq, Legs legs = Legs::kBoth, int32_t lane = 0);
+            int64_t seq, Legs legs = Legs::kBoth, int32_t lane = 0,
+            int64_t position = -1);
 
   // If the earliest payment by (timestamp, id, legs, seq) has timestamp <=
   // until, removes it, sets *payment, *location, *legs and *seq to it and
@@ -62,6 +66,10 @@ class ReorderBuffer {
                 int64_t* seq = nullptr);
 
   size_t size() const { return fifo_count_ + heap_.size(); }
+
+  // The smallest position (see Push) of the payments of `lane` still
+  // buffered; -1 when none has one. O(lanes + out-of-order payments).
+  int64_t OldestPosition(int32_t lane) const;
 
   // Visits every buffered payment with its location, seq and legs, in no
   // particular order (for checkpoints).
@@ -86,14 +94,17 @@ class ReorderBuffer {
   struct Slot {
     int64_t ts = 0;
     int64_t seq = 0;
+    int64_t position = -1;
     uint64_t chunk = 0;
-    const char* data = nullptr;
+    char* data = nullptr;  // in chunks_
     size_t size = 0;
   };
   // A payment in the heap (out of order).
   struct Item {
     int64_t ts = 0;
     int64_t seq = 0;
+    int64_t position = -1;
+    int32_t lane = 0;
     std::string bytes;
   };
   struct Chunk {
@@ -103,16 +114,24 @@ class ReorderBuffer {
     size_t live = 0;  // slots still pointing into it
   };
 
-  static void Encode(const txflag::v1::PaymentView& payment,
-                     std::string_view location, Legs legs, std::string* out);
+  static size_t EncodedSize(const txflag::v1::PaymentView& payment,
+                            std::string_view location);
+  // Writes EncodedSize() bytes at `out`.
+  static void EncodeTo(const txflag::v1::PaymentView& payment,
+                       std::string_view location, Legs legs, char* out);
   // *payment and *location point into `bytes`.
   static void Decode(std::string_view bytes, txflag::v1::PaymentView* payment,
                      std::string_view* location, Legs* legs);
   // Whether `bytes` is a complete encoding (every length within bounds).
   static bool WellFormed(std::string_view bytes);
-  void PushBytes(int64_t ts, int64_t seq, int32_t lane, std::string_view bytes);
-  // Copies `bytes` to the end of the chunk chain and returns the slot.
-  Slot Append(int64_t ts, int64_t seq, std::string_view bytes);
+  // Adds a payment of `size` encoded bytes, which write(char* out) writes
+  // where they are kept; `tiebreak` is its (id, legs).
+  template <typename Write>
+  void PushWith(int64_t ts, std::pair<std::string_view, uint8_t> tiebreak,
+                int64_t seq, int32_t lane, int64_t position, size_t size,
+                const Write& write);
+  // Reserves `size` bytes at the end of the chunk chain; returns the slot.
+  Slot Append(int64_t ts, int64_t seq, size_t size);
   void ReleaseFront(const Slot& slot);
   // std::push_heap's "less": the heap's top is the earliest item.
   static bool HeapOrder(const Item& a, const Item& b);
@@ -160,7 +179,6 @@ class ReorderBuffer {
   std::deque<Chunk> chunks_;
   uint64_t first_chunk_ = 0;  // number of chunks_.front()
   std::vector<std::unique_ptr<char[]>> spare_chunks_;
-  std::string scratch_;  // encoding buffer
   // What the last PopUntil gave out, kept until the next non-const call:
   // a FIFO slot whose chunk is released then, or a heap item's bytes.
   std::optional<Slot> popped_slot_;

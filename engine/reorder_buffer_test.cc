@@ -190,5 +190,28 @@ TEST(ReorderBuffer, PoppedViewsStayValidUntilTheNextCall) {
   EXPECT_EQ(popped, n);
 }
 
+TEST(ReorderBuffer, OldestPositionPerLaneCountsOutOfOrderPayments) {
+  ReorderBuffer buffer;
+  EXPECT_EQ(buffer.OldestPosition(0), -1);
+  // Lane 1: positions 10, 11 in order, then 12 out of order (the heap).
+  buffer.Push(MakePayment(100, 0), "a", 0, Legs::kBoth, 1, 10);
+  buffer.Push(MakePayment(101, 1), "b", 1, Legs::kBoth, 1, 11);
+  buffer.Push(MakePayment(50, 2), "c", 2, Legs::kBoth, 1, 12);
+  // Lane 2: one without a position, then 7.
+  buffer.Push(MakePayment(100, 3), "d", 3, Legs::kBoth, 2);
+  buffer.Push(MakePayment(102, 4), "e", 4, Legs::kBoth, 2, 7);
+  EXPECT_EQ(buffer.OldestPosition(1), 10);
+  EXPECT_EQ(buffer.OldestPosition(2), 7);
+  EXPECT_EQ(buffer.OldestPosition(3), -1);
+  txflag::v1::PaymentView p;
+  std::string_view location;
+  // Releases c (ts 50, lane 1's heap item), then a and d (ts 100).
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(buffer.PopUntil(100, &p, &location));
+  EXPECT_EQ(buffer.OldestPosition(1), 11);
+  EXPECT_EQ(buffer.OldestPosition(2), 7);
+  ASSERT_TRUE(buffer.PopUntil(101, &p, &location));
+  EXPECT_EQ(buffer.OldestPosition(1), -1);
+}
+
 }  // namespace
 }  // namespace txflag::engine

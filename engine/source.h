@@ -55,6 +55,9 @@ struct SourceRecord {
   // merges several independently progressing streams (see
   // Processor::Options::streams); -1 for a single ordered source.
   int32_t stream = -1;
+  // The record's position within its stream (a Kafka offset), or -1. Kept
+  // with a buffered payment (Processor::OldestBufferedPosition).
+  int64_t position = -1;
   // Where the record is: "data/payments.csv:123", "payments/3@1234".
   std::string location;
   // kReject: what is wrong, for a person ("amount '-5' is negative").

@@ -10,6 +10,7 @@
 #include <limits>
 #include <map>
 #include <memory>
+#include <numeric>
 #include <optional>
 #include <string>
 #include <utility>
@@ -325,6 +326,9 @@ struct InputPartition {
   bool caught_up = false;     // end of partition reached, nothing since
   int64_t emitted_next = -1;  // offset after the last emitted record
   int64_t next = -1;          // offset after the last record read
+  // kInProcess after a restart: offsets below this were read before it and
+  // are being read again (see StartInProcess).
+  int64_t replay_until = -1;
   // High watermark asked of the brokers at assignment (the consumer's
   // cached one is unknown until its first fetch).
   int64_t known_high = -1;
@@ -572,7 +576,14 @@ class Runner {
   std::string scratch_;
   Task* in_process_task_ = nullptr;  // kInProcess: tasks_[-1] while open
   SourceRecord direct_record_;       // kInProcess: reused for every message
-  SourceRecord leg_record_;          // kRepartition: reused for every leg
+  // kInProcess after a restart: partitions still reading again what they
+  // read before it, and the watermark stored with the state.
+  int replaying_ = 0;
+  int64_t replay_released_ts_ = std::numeric_limits<int64_t>::min();
+  // Ends the partition's replay once it has read past it; the last one lifts
+  // the release limit.
+  absl::Status NoteReplayProgress(InputPartition* input);
+  SourceRecord leg_record_;  // kRepartition: reused for every leg
   // kInProcess: the last commit's batch, kept for its buffer.
   engine::StateBatch spare_batch_;
   // kInProcess: the commit job in flight and its data (declared last:
@@ -847,8 +858,11 @@ absl::Status Runner::Setup() {
 
 absl::Status Runner::StartInProcess() {
   TXFLAG_ASSIGN_OR_RETURN(std::unique_ptr<Task> task, OpenTask(-1));
-  // The checkpoint holds every input partition's next offset.
-  std::map<int32_t, int64_t> offsets;
+  // The checkpoint holds every input partition's next offset, and the
+  // offset to read again from when the reorder buffer held payments of it
+  // then ("p@next" or "p@next:from"): the buffer is not in the state (see
+  // engine::Processor::Options::persist_buffer), Kafka keeps those payments.
+  std::map<int32_t, std::pair<int64_t, int64_t>> offsets;  // next, from
   const std::string& checkpoint = task->processor->source_checkpoint();
   if (!checkpoint.empty()) {
     std::string_view rest = checkpoint;
@@ -865,13 +879,21 @@ absl::Status Runner::StartInProcess() {
       const std::string_view part = Sv(piece);
       if (part.empty()) continue;
       const size_t at = part.find('@');
-      int64_t p = 0, offset = 0;
+      const size_t colon = part.find(':');
+      int64_t p = 0, offset = 0, from = 0;
       if (at == std::string_view::npos || !ParseInt(part.substr(0, at), &p) ||
-          !ParseInt(part.substr(at + 1), &offset)) {
+          !ParseInt(part.substr(at + 1, colon == std::string_view::npos
+                                            ? std::string_view::npos
+                                            : colon - at - 1),
+                    &offset) ||
+          (colon != std::string_view::npos &&
+           (!ParseInt(part.substr(colon + 1), &from) || from > offset ||
+            from < 0))) {
         return absl::DataLossError(
             absl::StrCat("unreadable input checkpoint '", Av(checkpoint), "'"));
       }
-      offsets[static_cast<int32_t>(p)] = offset;
+      offsets[static_cast<int32_t>(p)] = {
+          offset, colon == std::string_view::npos ? offset : from};
     }
   }
   internal::TopicPartitionListPtr list(
@@ -886,14 +908,28 @@ absl::Status Runner::StartInProcess() {
                                          kMetadataTimeoutMs),
         absl::StrCat("watermarks of ", o_.input_topic, "/", p)));
     auto it = offsets.find(p);
-    const int64_t offset = it != offsets.end() ? it->second
+    const int64_t offset = it != offsets.end() ? it->second.second
                            : start_at_end_     ? high
                                                : low;
-    if (it != offsets.end()) input.emitted_next = it->second;
+    if (it != offsets.end()) {
+      input.emitted_next = it->second.first;
+      if (offset < it->second.first) {
+        input.replay_until = it->second.first;
+        ++replaying_;
+      }
+    }
     input.next = offset;
     input.known_high = high;
     rd_kafka_topic_partition_list_add(list.get(), o_.input_topic.c_str(), p)
         ->offset = offset;
+  }
+  if (replaying_ > 0) {
+    // Until every partition has read its payments again, the watermark
+    // stays where it was (else it could pass one not read yet, and make it
+    // late), and no partition is taken for idle (InProcessHousekeeping).
+    replay_released_ts_ = task->processor->released_ts();
+    TXFLAG_RETURN_IF_ERROR(
+        task->processor->SetReleaseLimit(replay_released_ts_));
   }
   in_process_task_ = task.get();
   tasks_[-1] = std::move(task);
@@ -907,6 +943,14 @@ absl::Status Runner::StartInProcess() {
             {"input_topic", o_.input_topic},
             {"input_partitions", absl::StrCat(input_partitions_)},
             {"resumed", checkpoint.empty() ? "false" : "true"},
+            {"messages_to_read_again",
+             absl::StrCat(std::accumulate(
+                 inputs_.begin(), inputs_.end(), int64_t{0},
+                 [](int64_t sum, const auto& entry) {
+                   const InputPartition& input = entry.second;
+                   return sum +
+                          std::max<int64_t>(0, input.replay_until - input.next);
+                 }))},
             {"rule_pack", absl::StrCat(o_.pack->stamp.name(), " ",
                                        o_.pack->stamp.version())}});
   return absl::OkStatus();
@@ -924,6 +968,11 @@ absl::StatusOr<std::unique_ptr<Task>> Runner::OpenTask(int32_t partition) {
   // process, or in-process directly), each progressing on its own: the
   // watermark is the oldest of them (see Processor::Options::streams).
   options.streams = input_partitions_;
+  // In-process, the reorder buffer's payments are read again from the input
+  // after a restart instead of being stored (StartInProcess). A task of the
+  // repartition mode reads legs whose repartition offsets it does not keep
+  // track of that way: it stores them.
+  options.persist_buffer = partition >= 0;
   if (metrics_.rule_seconds != nullptr) {
     engine::Histogram* histogram = metrics_.rule_seconds;
     options.evaluation_sample_every = 64;
@@ -1018,10 +1067,24 @@ absl::Status Runner::RestoreTaskCheckpoint(Task* task) {
 std::string Runner::InProcessCheckpoint() const {
   std::string out = absl::StrCat(Av(kInputCheckpointTag), o_.input_topic, "|");
   bool first = true;
+  const engine::Processor* processor =
+      in_process_task_ != nullptr ? in_process_task_->processor.get() : nullptr;
   for (const auto& [p, input] : inputs_) {
     if (input.emitted_next < 0) continue;
     absl::StrAppend(&out, first ? "" : ",", p, "@", input.emitted_next);
     first = false;
+    // Where a restart must read again from: the oldest payment of the
+    // partition still waiting in the reorder buffer, or, in the middle of
+    // reading again, the next offset to read.
+    int64_t from = input.next;
+    if (processor != nullptr) {
+      const int64_t oldest = processor->OldestBufferedPosition(p);
+      if (oldest >= 0) from = std::min(from, oldest);
+    }
+    from = std::min(from, input.emitted_next);
+    if (from >= 0 && from < input.emitted_next) {
+      absl::StrAppend(&out, ":", from);
+    }
   }
   return out;
 }
@@ -1173,6 +1236,7 @@ absl::Status Runner::OnMessage(const rd_kafka_message_t* message) {
         if (input.queue.empty()) {
           input.next = message->offset;
           input.emitted_next = message->offset;
+          if (!repartition()) return NoteReplayProgress(&input);
         }
       }
     } else {
@@ -1273,10 +1337,11 @@ absl::Status Runner::ProcessInputDirectly(InputPartition* input,
   internal::DecodePaymentMessageAsView(Payload(message), o_.input_encoding,
                                        &record);
   record.stream = message->partition;
+  record.position = message->offset;
   rd_kafka_timestamp_type_t type;
   const int64_t timestamp_ms = rd_kafka_message_timestamp(message, &type);
   input->next = message->offset + 1;
-  input->emitted_next = input->next;
+  input->emitted_next = std::max(input->emitted_next, input->next);
   input->caught_up = false;
   input->idle_confirmed = false;
   input->last_activity = last_message_;
@@ -1287,7 +1352,34 @@ absl::Status Runner::ProcessInputDirectly(InputPartition* input,
                                         : record.payment.timestamp().seconds());
   }
   input->stream_idle = false;
+  if (message->offset < input->replay_until) {
+    // Read before the restart. A payment newer than the watermark then was
+    // waiting in the reorder buffer, which the state does not hold: it is
+    // processed now. Anything else was processed, or dead-lettered, then.
+    const bool was_waiting =
+        record.kind == SourceRecord::Kind::kPayment &&
+        (record.view.has_value()
+             ? record.view->seconds
+             : record.payment.timestamp().seconds()) > replay_released_ts_;
+    if (was_waiting) {
+      TXFLAG_RETURN_IF_ERROR(
+          ProcessInTask(in_process_task_, &record, timestamp_ms));
+    }
+    // After it is buffered: the last one lifts the release limit.
+    return NoteReplayProgress(input);
+  }
   return ProcessInTask(in_process_task_, &record, timestamp_ms);
+}
+
+absl::Status Runner::NoteReplayProgress(InputPartition* input) {
+  if (input->replay_until < 0 || input->next < input->replay_until) {
+    return absl::OkStatus();
+  }
+  input->replay_until = -1;
+  if (--replaying_ > 0) return absl::OkStatus();
+  LogEvent(LogLevel::kInfo, "read_again_done", {});
+  return in_process_task_->processor->SetReleaseLimit(
+      std::numeric_limits<int64_t>::max());
 }
 
 absl::Status Runner::InProcessHousekeeping() {
@@ -1300,6 +1392,9 @@ absl::Status Runner::InProcessHousekeeping() {
   // behind the watermark, late (stream_bench saw 16,941 and then 8,949
   // such dead letters before the checks in HasUnfetched and ConfirmIdle).
   for (auto& [p, input] : inputs_) {
+    // While partitions read again after a restart, the watermark must stay
+    // (StartInProcess).
+    if (replaying_ > 0) break;
     if (input.stream_idle || !ConfirmIdle(&input)) continue;
     input.stream_idle = true;
     TXFLAG_RETURN_IF_ERROR(processor->SetStreamIdle(p, true));
