@@ -311,6 +311,9 @@ bool ReorderBuffer::PopUntil(int64_t until, txflag::v1::PaymentView* payment,
   if (fifo->empty()) {
     lane_heap_.pop_back();
   } else {
+    // The lane's next payment was written long ago (it waited for the
+    // watermark): start loading it while this one is processed.
+    __builtin_prefetch(fifo->front().data);
     std::push_heap(lane_heap_.begin(), lane_heap_.end(), after);
   }
   --fifo_count_;

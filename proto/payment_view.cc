@@ -1,5 +1,7 @@
 #include "proto/payment_view.h"
 
+#include <cstring>
+
 #include "base/strings.h"
 
 namespace txflag::v1 {
@@ -75,6 +77,21 @@ bool ReadLength(const char** p, const char* end, std::string_view* out) {
   *out = std::string_view(*p, n);
   *p += n;
   return true;
+}
+
+// Most of a payment's strings are short and ASCII: checked inline, without
+// the call (nine per payment) into the general UTF-8 validator.
+inline bool IsAscii(std::string_view s) {
+  const char* p = s.data();
+  size_t n = s.size();
+  uint64_t any = 0;
+  for (; n >= 8; p += 8, n -= 8) {
+    uint64_t word;
+    std::memcpy(&word, p, sizeof(word));
+    any |= word;
+  }
+  for (; n > 0; ++p, --n) any |= static_cast<unsigned char>(*p);
+  return (any & 0x8080808080808080ULL) == 0;
 }
 
 bool ParseTimestamp(std::string_view bytes, PaymentView* view) {
@@ -153,7 +170,7 @@ bool ParsePaymentWire(std::string_view bytes, PaymentView* view) {
         if (!ParseTimestamp(value, view)) return false;
         view->has_timestamp = true;
       } else {
-        if (!IsValidUtf8(value)) return false;
+        if (!IsAscii(value) && !IsValidUtf8(value)) return false;
         *text = value;
       }
       continue;
