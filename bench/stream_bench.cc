@@ -184,6 +184,17 @@ double CpuSeconds(clockid_t clock) {
   return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+// Seconds the calling thread has spent runnable but waiting for a core
+// (the run queue), from /proc/thread-self/schedstat; 0 if unreadable.
+double RunQueueSeconds() {
+  FILE* f = std::fopen("/proc/thread-self/schedstat", "r");
+  if (f == nullptr) return 0;
+  unsigned long long run_ns = 0, wait_ns = 0;
+  const int n = std::fscanf(f, "%llu %llu", &run_ns, &wait_ns);
+  std::fclose(f);
+  return n == 2 ? wait_ns / 1e9 : 0;
+}
+
 // CPU seconds used so far by each live thread of this process (by tid, with
 // its name), from /proc/self/task/*/stat. Entries of `times` for threads
 // that have exited since keep their last value.
@@ -668,6 +679,7 @@ struct ThroughputRow {
   int64_t commits = 0;
   double commit_seconds = 0;  // total time in commits
   double engine_cpu = 0;      // CPU seconds of the thread running RunStream
+  double engine_queued = 0;   // seconds it was runnable but waited for a core
   double process_cores = 0;   // process CPU / wall over the timed interval
   std::string cpu_shares;     // cores by thread name over the timed interval
   absl::Status status;
@@ -923,12 +935,14 @@ ThroughputRow RunEngineThroughput(kafka::MockCluster* cluster,
   absl::Status engine_status;
   std::atomic<bool> engine_done{false};
   const auto start = Clock::now();
-  double engine_cpu = 0;
+  double engine_cpu = 0, engine_queued = 0;
   std::thread engine([&] {
     pthread_setname_np(pthread_self(), "txflag-engine");  // for perf/top
     const double cpu0 = CpuSeconds(CLOCK_THREAD_CPUTIME_ID);
+    const double queued0 = RunQueueSeconds();
     engine_status = kafka::RunStream(run.options, &summary);
     engine_cpu = CpuSeconds(CLOCK_THREAD_CPUTIME_ID) - cpu0;
+    engine_queued = RunQueueSeconds() - queued0;
     engine_done.store(true);
   });
   FeedStats feed;
@@ -1001,6 +1015,7 @@ ThroughputRow RunEngineThroughput(kafka::MockCluster* cluster,
   row.rate = row.seconds > 0 ? row.payments / row.seconds : 0;
   row.join_seconds = first_in ? Seconds(*first_in - start) : 0;
   row.engine_cpu = engine_cpu;
+  row.engine_queued = engine_queued;
   row.process_cores =
       row.seconds > 0 ? std::max(0.0, cpu_last - cpu_first) / row.seconds : 0;
   row.cpu_shares =
@@ -1639,14 +1654,14 @@ int main(int argc, char** argv) {
               "    %s records processed, %s alert revisions, %s dead "
               "letters; first message %.1f s after start (join/setup, not "
               "timed); %lld commits took %.2f s in all; the engine's thread "
-              "used %.2f s of CPU (%.0f%% of the timed interval), the whole "
-              "process %.2f cores\n",
+              "used %.2f s of CPU (%.0f%% of the timed interval) and waited "
+              "%.2f s for a core, the whole process %.2f cores\n",
               txflag::WithThousands(r.records).c_str(),
               txflag::WithThousands(r.revisions).c_str(),
               txflag::WithThousands(r.dead_letters).c_str(), r.join_seconds,
               static_cast<long long>(r.commits), r.commit_seconds, r.engine_cpu,
               r.seconds > 0 ? 100 * r.engine_cpu / r.seconds : 0,
-              r.process_cores);
+              r.engine_queued, r.process_cores);
         }
         if (!r.cpu_shares.empty()) {
           std::printf("    cores by thread: %s\n", r.cpu_shares.c_str());
@@ -1667,6 +1682,7 @@ int main(int argc, char** argv) {
               ",\"dead_letters\":", r.dead_letters, ",\"commits\":", r.commits,
               ",\"commit_s\":", Fmt("%.2f", r.commit_seconds),
               ",\"engine_cpu_s\":", Fmt("%.2f", r.engine_cpu),
+              ",\"engine_run_queue_s\":", Fmt("%.2f", r.engine_queued),
               ",\"process_cores\":", Fmt("%.2f", r.process_cores));
         }
         absl::StrAppend(&json, ",\"status\":", JsonStatus(r.status), "}");
