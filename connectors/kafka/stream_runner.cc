@@ -3,6 +3,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <chrono>
 #include <deque>
@@ -45,6 +46,8 @@ constexpr size_t kMaxQueuedPerInput = 20000;
 // kInProcess pauses partitions that run ahead while the processor's reorder
 // buffer holds more payments than this (some 100 bytes each).
 constexpr size_t kMaxBufferedInProcess = 2000000;
+// Messages taken from the consumer's queue at a time (Runner::Run).
+constexpr size_t kPollGroup = 32;
 // Idle markers are repeated this often while an input partition stays idle
 // (a task opened since, e.g. after a restart, has not seen the last one).
 constexpr int64_t kIdleMarkerRepeatMs = 5000;
@@ -1988,11 +1991,35 @@ absl::Status Runner::Run() {
     TXFLAG_RETURN_IF_ERROR(callback_status_);
     if (message != nullptr) {
       TXFLAG_RETURN_IF_ERROR(OnMessage(message.get()));
-      // Take what else is already fetched before emitting.
-      for (int i = 0; i < 1000; ++i) {
-        message.reset(rd_kafka_consumer_poll(consumer_.get(), 0));
-        if (message == nullptr) break;
-        TXFLAG_RETURN_IF_ERROR(OnMessage(message.get()));
+      // Take what else is already fetched before emitting, in groups: a
+      // group's values are prefetched before the first is decoded. (The
+      // consumer's queue holds up to hundreds of thousands of messages, so
+      // each value's first read missed every cache: 13% of ParsePaymentWire
+      // was its first instruction.)
+      std::array<internal::MessagePtr, kPollGroup> group;
+      for (int taken = 0; taken < 1000;) {
+        size_t n = 0;
+        while (n < group.size()) {
+          group[n].reset(rd_kafka_consumer_poll(consumer_.get(), 0));
+          if (group[n] == nullptr) break;
+          const rd_kafka_message_t* m = group[n].get();
+          for (size_t at = 0; at < m->len; at += 64) {
+            __builtin_prefetch(static_cast<const char*>(m->payload) + at);
+          }
+          ++n;
+        }
+        for (size_t i = 0; i < n; ++i) {
+          // On an error the run ends: the rest of the group is dropped
+          // unprocessed, and read again from the last commit next time.
+          absl::Status status = OnMessage(group[i].get());
+          group[i].reset();
+          if (!status.ok()) {
+            for (size_t j = i + 1; j < n; ++j) group[j].reset();
+            return status;
+          }
+        }
+        taken += static_cast<int>(n);
+        if (n < group.size()) break;
       }
       TXFLAG_RETURN_IF_ERROR(callback_status_);
     }
