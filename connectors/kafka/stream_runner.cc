@@ -1364,14 +1364,14 @@ absl::Status Runner::ProcessInputDirectly(InputPartition* input,
         (record.view.has_value()
              ? record.view->seconds
              : record.payment.timestamp().seconds()) > replay_released_ts_;
-    if (was_waiting) {
-      TXFLAG_RETURN_IF_ERROR(
-          ProcessInTask(in_process_task_, &record, timestamp_ms));
-    }
-    // After it is buffered: the last one lifts the release limit.
-    return NoteReplayProgress(input);
+    if (!was_waiting) return NoteReplayProgress(input);
   }
-  return ProcessInTask(in_process_task_, &record, timestamp_ms);
+  TXFLAG_RETURN_IF_ERROR(
+      ProcessInTask(in_process_task_, &record, timestamp_ms));
+  // After the payment is buffered: the partition's last message to read
+  // again (or its first past them, when offsets were skipped) ends its
+  // replay, and the last partition's lifts the release limit.
+  return NoteReplayProgress(input);
 }
 
 absl::Status Runner::NoteReplayProgress(InputPartition* input) {
