@@ -178,9 +178,9 @@ void BM_ProcessorInMemory(benchmark::State& state) {
 BENCHMARK(BM_ProcessorInMemory)->Unit(benchmark::kMillisecond);
 
 // The streaming engine's per-message work without Kafka or RocksDB: each
-// payment as protobuf bytes (a Kafka message's value), decoded, given its
-// location and one of 16 streams (partitions), and processed, as
-// `txflag run` does in-process. The part of stream_bench's engine thread
+// payment as protobuf bytes (a Kafka message's value), decoded, given one
+// of 16 streams (partitions) and a position, and processed, as `txflag run`
+// does in-process. The part of stream_bench's engine thread
 // that this code owns, measured without the feeder and broker threads that
 // share the cores there.
 void BM_StreamMessages(benchmark::State& state) {
@@ -219,16 +219,19 @@ void BM_StreamMessages(benchmark::State& state) {
     engine::MemoryRejectSink rejects;
     engine::Processor::Options options;
     options.streams = kStreams;
+    options.persist_buffer = false;
+    options.locate = [](int32_t stream, int64_t position) {
+      return absl::StrCat("payments/", stream, "@", position);
+    };
     auto processor = std::move(*engine::Processor::Open(
         &*pack, options, store.get(), &rejects, nullptr));
     state.ResumeTiming();
     engine::SourceRecord record;
     for (size_t i = 0; i < values.size(); ++i) {
-      record.location.clear();
-      absl::StrAppend(&record.location, "payments/", streams[i], "@", i);
       connectors::kafka::internal::DecodePaymentMessageAsView(
           values[i], connectors::kafka::PaymentEncoding::kProtobuf, &record);
       record.stream = streams[i];
+      record.position = static_cast<int64_t>(i);
       if (!processor->Process(&record).ok()) {
         state.SkipWithError("process failed");
         return;

@@ -323,7 +323,8 @@ absl::Status Processor::Process(SourceRecord* record) {
   stats->set_records(stats->records() + 1);
   if (record->kind == SourceRecord::Kind::kReject) {
     stats->set_rejected(stats->rejected() + 1);
-    return Reject(record->location, record->reason, record->raw);
+    return Reject(Locate(record->location, record->stream, record->position),
+                  record->reason, record->raw);
   }
   const txflag::v1::PaymentView payment =
       record->view.has_value() ? *record->view
@@ -332,15 +333,15 @@ absl::Status Processor::Process(SourceRecord* record) {
   const int64_t max_seen = checkpoint_.max_seen_ts();
   if (options_.streams > 0) {
     if (record->stream < 0 || record->stream >= options_.streams) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(Av(record->location), ": stream ", record->stream,
-                       " outside 0..", options_.streams - 1));
+      return absl::InvalidArgumentError(absl::StrCat(
+          Locate(record->location, record->stream, record->position),
+          ": stream ", record->stream, " outside 0..", options_.streams - 1));
     }
     if (checkpoint_.released_ts() != kNoTimestamp &&
         ts < checkpoint_.released_ts()) {
       stats->set_late(stats->late() + 1);
       return Reject(
-          record->location,
+          Locate(record->location, record->stream, record->position),
           absl::StrCat("late: timestamp ", FormatUtcTimestamp(ts),
                        " is before the watermark ",
                        FormatUtcTimestamp(checkpoint_.released_ts()),
@@ -365,7 +366,7 @@ absl::Status Processor::Process(SourceRecord* record) {
       ts < max_seen - options_.allowed_lateness_seconds) {
     stats->set_late(stats->late() + 1);
     return Reject(
-        record->location,
+        Locate(record->location, record->stream, record->position),
         absl::StrCat("late: timestamp ", FormatUtcTimestamp(ts), " is ",
                      max_seen - ts, " s behind the newest timestamp seen (",
                      FormatUtcTimestamp(max_seen),
@@ -389,6 +390,14 @@ absl::Status Processor::SetStreamIdle(int32_t stream, bool idle) {
   if (stream_idle_[stream] == idle) return absl::OkStatus();
   stream_idle_[stream] = idle;
   return AdvanceStreams();
+}
+
+std::string Processor::Locate(std::string_view location, int32_t stream,
+                              int64_t position) const {
+  if (!location.empty() || !options_.locate || position < 0) {
+    return std::string(location);
+  }
+  return options_.locate(stream, position);
 }
 
 absl::Status Processor::SetReleaseLimit(int64_t limit) {
@@ -427,7 +436,7 @@ absl::Status Processor::Drain() {
 
 absl::Status Processor::Release(int64_t until) {
   while (buffer_.PopUntil(until, &current_, &current_location_, &current_legs_,
-                          &current_seq_)) {
+                          &current_seq_, &current_lane_, &current_position_)) {
     if (current_seq_ <= stored_seq_) released_.push_back(current_seq_);
     TXFLAG_RETURN_IF_ERROR(
         ProcessPayment(current_, current_location_, current_legs_));
@@ -441,7 +450,7 @@ absl::Status Processor::ProcessPayment(const txflag::v1::PaymentView& payment,
   std::optional<double> factor = ConversionFactor(payment.currency);
   if (!factor.has_value()) {
     stats->set_rejected(stats->rejected() + 1);
-    return Reject(location,
+    return Reject(Locate(location, current_lane_, current_position_),
                   absl::StrCat("no exchange rate for currency '",
                                Av(payment.currency), "' in rule pack ",
                                pack_->stamp.name(), ": add rate { currency: \"",

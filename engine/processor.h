@@ -92,6 +92,11 @@ class Processor {
     // minute. Payments buffered in state written with this on are still
     // restored.
     bool persist_buffer = true;
+    // Names a record's place for a reject when the source left
+    // SourceRecord::location empty and gave a position: a Kafka source
+    // builds "topic/partition@offset" only for the few records rejected,
+    // not for every message (and the reorder buffer does not store it).
+    std::function<std::string(int32_t stream, int64_t position)> locate;
     // When > 0 and on_rule_evaluation is set: time one rule evaluation in
     // every `evaluation_sample_every` and report it in seconds (a metrics
     // histogram). Sampling keeps the clock reads off the hot path.
@@ -256,6 +261,10 @@ class Processor {
   std::vector<txflag::v1::Alert> closed_;  // alerts closed since commit
   // Payments waiting for the watermark, and the one being processed.
   ReorderBuffer buffer_;
+  // SourceRecord::location, or Options::locate's name for (stream,
+  // position) when it is empty.
+  std::string Locate(std::string_view location, int32_t stream,
+                     int64_t position) const;
   // current_ and current_location_ point into buffer_ (see PopUntil).
   txflag::v1::PaymentView current_;
   std::string_view current_location_;
@@ -268,6 +277,8 @@ class Processor {
   absl::Status sink_status_;
   Legs current_legs_ = Legs::kBoth;
   int64_t current_seq_ = 0;
+  int32_t current_lane_ = 0;
+  int64_t current_position_ = -1;
   // Buffered payments with seq <= stored_seq_ have a buf/ key; those
   // processed since the last commit and in `released_` lose it at the next.
   int64_t stored_seq_ = -1;

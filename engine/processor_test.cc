@@ -192,6 +192,47 @@ TEST(Processor, RejectsCurrenciesWithoutARateAndKeepsGoing) {
   EXPECT_EQ(run.alerts.size(), 1u);
 }
 
+// A Kafka source leaves SourceRecord::location empty and gives the stream
+// (partition) and position (offset): every reject is still named, on
+// arrival (malformed, late) and on release (no exchange rate), out of the
+// reorder buffer's lanes and heap alike.
+TEST(Processor, NamesRejectsFromStreamAndPositionWhenTheSourceGaveNoLocation) {
+  rules::CompiledPack pack = testing::MakeCountPack();
+  MemoryStateStore store;
+  MemoryRejectSink rejects;
+  Processor::Options options;
+  options.allowed_lateness_seconds = 0;
+  options.streams = 2;
+  options.locate = [](int32_t stream, int64_t position) {
+    return "payments/" + std::to_string(stream) + "@" +
+           std::to_string(position);
+  };
+  auto processor = *Processor::Open(&pack, options, &store, &rejects, nullptr);
+  auto give = [&](SourceRecord r, int32_t stream, int64_t position) {
+    r.location.clear();
+    r.stream = stream;
+    r.position = position;
+    ASSERT_TRUE(processor->Process(&r).ok());
+  };
+  SourceRecord bad;
+  bad.kind = SourceRecord::Kind::kReject;
+  bad.reason = "not a txflag.v1.Payment in protobuf binary";
+  give(bad, 1, 7);
+  give(Pay("a", "2024-05-01T10:00:00Z", "x", "y"), 0, 10);
+  // Out of order within stream 0: kept in the buffer's heap.
+  give(Pay("sek", "2024-05-01T09:00:00Z", "x", "y", 100, "SEK"), 0, 11);
+  give(Pay("b", "2024-05-01T11:00:00Z", "x", "y", 100, "SEK"), 1, 8);
+  give(Pay("c", "2024-05-01T12:00:00Z", "x", "y"), 1, 9);
+  // The watermark is at 10:00 (stream 0's newest): 08:00 is late.
+  give(Pay("late", "2024-05-01T08:00:00Z", "x", "y"), 1, 10);
+  ASSERT_TRUE(processor->Drain().ok());
+  std::vector<std::string> locations;
+  for (const auto& row : rejects.rows()) locations.push_back(row.location);
+  EXPECT_THAT(locations,
+              ::testing::ElementsAre("payments/1@7", "payments/0@11",
+                                     "payments/1@10", "payments/1@8"));
+}
+
 TEST(Processor, StrictModeStopsAtTheFirstRejectNamingIt) {
   rules::CompiledPack pack = testing::MakeCountPack();
   MemoryStateStore store;

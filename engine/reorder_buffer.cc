@@ -286,7 +286,7 @@ bool ReorderBuffer::HeapOrder(const Item& a, const Item& b) {
 
 bool ReorderBuffer::PopUntil(int64_t until, txflag::v1::PaymentView* payment,
                              std::string_view* location, Legs* legs,
-                             int64_t* seq) {
+                             int64_t* seq, int32_t* lane, int64_t* position) {
   ReleasePopped();
   SlotRing* fifo = EarliestLane();
   const bool from_heap =
@@ -299,6 +299,8 @@ bool ReorderBuffer::PopUntil(int64_t until, txflag::v1::PaymentView* payment,
     popped_bytes_.swap(heap_.back().bytes);
     Decode(popped_bytes_, payment, location, legs);
     if (seq != nullptr) *seq = heap_.back().seq;
+    if (lane != nullptr) *lane = heap_.back().lane;
+    if (position != nullptr) *position = heap_.back().position;
     heap_.pop_back();
     return true;
   }
@@ -311,14 +313,19 @@ bool ReorderBuffer::PopUntil(int64_t until, txflag::v1::PaymentView* payment,
   if (fifo->empty()) {
     lane_heap_.pop_back();
   } else {
-    // The lane's next payment was written long ago (it waited for the
-    // watermark): start loading it while this one is processed.
-    __builtin_prefetch(fifo->front().data);
     std::push_heap(lane_heap_.begin(), lane_heap_.end(), after);
+  }
+  // The next payment out (the earliest lane's front) was written long ago:
+  // it waited for the watermark. Start loading it while this one is
+  // processed.
+  if (!lane_heap_.empty()) {
+    __builtin_prefetch(lanes_[lane_heap_.front()].front().data);
   }
   --fifo_count_;
   Decode(std::string_view(slot.data, slot.size), payment, location, legs);
   if (seq != nullptr) *seq = slot.seq;
+  if (lane != nullptr) *lane = static_cast<int32_t>(fifo - lanes_.data());
+  if (position != nullptr) *position = slot.position;
   popped_slot_ = slot;  // its chunk stays until the next call
   return true;
 }

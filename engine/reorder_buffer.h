@@ -61,9 +61,11 @@ class ReorderBuffer {
   // returns true; otherwise returns false. *payment and *location point
   // into the buffer: they stay valid until the next call of a non-const
   // method.
+  // *lane and *position are what it was pushed with.
   bool PopUntil(int64_t until, txflag::v1::PaymentView* payment,
                 std::string_view* location, Legs* legs = nullptr,
-                int64_t* seq = nullptr);
+                int64_t* seq = nullptr, int32_t* lane = nullptr,
+                int64_t* position = nullptr);
 
   size_t size() const { return fifo_count_ + heap_.size(); }
 

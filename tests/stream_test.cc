@@ -690,6 +690,11 @@ class StreamTest : public ::testing::Test {
                 static_cast<long long>(alerts.duplicated_revisions));
   }
 
+  // Garbage, an invalid payment and an empty value amid the data set, run
+  // with `mode`'s arguments: each ends on the dead-letter topic with its
+  // source and reason, and the alerts are the back-test's.
+  void BadMessagesGoToTheDeadLetterTopic(const std::vector<std::string>& mode);
+
   static DataSet* data_;
   std::string dir_;
   std::unique_ptr<MockCluster> cluster_;
@@ -959,7 +964,10 @@ TEST_F(StreamTest, AllBrokersDownForFiveSecondsMidStream) {
 // Garbage, an invalid payment and an empty value among valid payments go to
 // the dead-letter topic with their reason and source location; the valid
 // payments still give the back-test's alerts.
-TEST_F(StreamTest, BadMessagesGoToTheDeadLetterTopicWithTheirSource) {
+// Both modes name a dead letter's source; in-process mode builds the
+// location only for a rejected message (Processor::Options::locate).
+void StreamTest::BadMessagesGoToTheDeadLetterTopic(
+    const std::vector<std::string>& mode) {
   StartCluster();
   // The payments in two halves, the bad messages between them.
   std::vector<std::string> rows;
@@ -1001,7 +1009,7 @@ TEST_F(StreamTest, BadMessagesGoToTheDeadLetterTopicWithTheirSource) {
   }
   Produce(dir_ + "/half1.csv");
 
-  RunToIdle(dir_ + "/state", "run", 2000);
+  RunToIdle(dir_ + "/state", "run", 2000, mode);
 
   auto dlq = ReadAll(brokers(), kDlq);
   ASSERT_TRUE(dlq.ok()) << dlq.status();
@@ -1040,6 +1048,14 @@ TEST_F(StreamTest, BadMessagesGoToTheDeadLetterTopicWithTheirSource) {
 
   AlertsOnTopic alerts = ExpectAlertsMatchBacktest(/*allow_duplicates=*/false);
   EXPECT_GT(alerts.messages, 0);
+}
+
+TEST_F(StreamTest, BadMessagesGoToTheDeadLetterTopicWithTheirSource) {
+  BadMessagesGoToTheDeadLetterTopic({});
+}
+
+TEST_F(StreamTest, InProcessBadMessagesGoToTheDeadLetterTopicWithTheirSource) {
+  BadMessagesGoToTheDeadLetterTopic({"--mode", "in-process"});
 }
 
 // SIGTERM mid-stream: a clean stop (commit, exit 0 within 10 s); the next run

@@ -976,6 +976,14 @@ absl::StatusOr<std::unique_ptr<Task>> Runner::OpenTask(int32_t partition) {
   // repartition mode reads legs whose repartition offsets it does not keep
   // track of that way: it stores them.
   options.persist_buffer = partition >= 0;
+  if (partition < 0) {
+    // In-process, a record's stream is its input partition and its
+    // position the offset (ProcessInputDirectly).
+    options.locate = [topic = o_.input_topic](int32_t stream,
+                                              int64_t position) {
+      return absl::StrCat(topic, "/", stream, "@", position);
+    };
+  }
   if (metrics_.rule_seconds != nullptr) {
     engine::Histogram* histogram = metrics_.rule_seconds;
     options.evaluation_sample_every = 64;
@@ -1330,9 +1338,9 @@ absl::Status Runner::OnInputMessage(const rd_kafka_message_t* message) {
 absl::Status Runner::ProcessInputDirectly(InputPartition* input,
                                           const rd_kafka_message_t* message) {
   SourceRecord& record = direct_record_;
+  // No location string per message: the Processor names a rejected one
+  // from its stream and position (Options::locate, set in OpenTask).
   record.location.clear();
-  absl::StrAppend(&record.location, o_.input_topic, "/", message->partition,
-                  "@", message->offset);
   record.legs = Legs::kBoth;
   record.label.reset();
   // The record is processed before the message is destroyed: a view into
