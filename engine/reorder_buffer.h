@@ -9,11 +9,12 @@
 // Payments wait here for the allowed lateness (an hour of payments is
 // megabytes), long enough to leave the CPU caches, so each is kept as compact
 // bytes instead of a protobuf message with a dozen separately allocated
-// strings. Input already in timestamp order (the usual case) costs O(1) per
-// payment: such payments are appended to a FIFO whose bytes are laid end to
-// end in 1 MiB chunks, written and read sequentially (what hardware
-// prefetchers are good at); only out-of-order arrivals go to a binary heap,
-// each with its own string.
+// strings. Input already in timestamp order within its lane (the usual case)
+// costs O(log lanes) per payment: such payments are appended to the lane's
+// FIFO, whose bytes are laid end to end in 1 MiB chunks, written and read
+// sequentially (what hardware prefetchers are good at), and a small heap
+// keeps the lanes by their earliest payment; only out-of-order arrivals go
+// to a binary heap, each with its own string.
 //
 //   buffer.Push(payment, location, seq, Legs::kBoth);
 //   txflag::v1::PaymentView next; std::string_view where; Legs legs;
@@ -42,26 +43,23 @@ namespace txflag::engine {
 
 class ReorderBuffer {
  public:
-  // Adds a copy of `payment` read at `location`, for `legs`. `seq` (the
-  // arrival number) must be larger than every seq pushed before.
-  // `lane` (>= 0, small) is a hint: payments of one lane usually arrive in
-  // order among themselves (one Kafka partition), so each lane keeps its own
-  // FIFO and interleaved lanes do not fall back to the heap. Any lane gives
-  // the same order out.
-  // (A txflag::v1::Payment converts to a PaymentView.)
-  // `position` (>= 0, or -1 for none) is the payment's place in its lane's
-  // input, growing with every push to the lane (a Kafka offset); see
-  // OldestPosition.
+  // Adds a copy of `payment` (a txflag::v1::Payment converts) read at
+  // `location`, for `legs`. `seq` (the arrival number) must be larger than
+  // every seq pushed before. `lane` (>= 0, small) is a hint: payments of one
+  // lane usually arrive in order among themselves (one Kafka partition), so
+  // each lane keeps its own FIFO and interleaved lanes do not fall back to
+  // the heap. Any lane gives the same order out. `position` (>= 0, or -1 for
+  // none) is the payment's place in its lane's input, growing with every
+  // push to the lane (a Kafka offset); see OldestPosition.
   void Push(const txflag::v1::PaymentView& payment, std::string_view location,
             int64_t seq, Legs legs = Legs::kBoth, int32_t lane = 0,
             int64_t position = -1);
 
   // If the earliest payment by (timestamp, id, legs, seq) has timestamp <=
-  // until, removes it, sets *payment, *location, *legs and *seq to it and
-  // returns true; otherwise returns false. *payment and *location point
-  // into the buffer: they stay valid until the next call of a non-const
-  // method.
-  // *lane and *position are what it was pushed with.
+  // until, removes it, sets the non-null outputs to it (*lane and *position
+  // as it was pushed with) and returns true; otherwise returns false.
+  // *payment and *location point into the buffer: they stay valid until the
+  // next call of a non-const method.
   bool PopUntil(int64_t until, txflag::v1::PaymentView* payment,
                 std::string_view* location, Legs* legs = nullptr,
                 int64_t* seq = nullptr, int32_t* lane = nullptr,
@@ -70,7 +68,8 @@ class ReorderBuffer {
   size_t size() const { return fifo_count_ + heap_.size(); }
 
   // The smallest position (see Push) of the payments of `lane` still
-  // buffered; -1 when none has one. O(lanes + out-of-order payments).
+  // buffered; -1 when none has one. O(out-of-order payments) (and the
+  // lane's leading payments without a position, restored from old state).
   int64_t OldestPosition(int32_t lane) const;
 
   // Visits every buffered payment with its location, seq and legs, in no
