@@ -1612,7 +1612,6 @@ int main(int argc, char** argv) {
     std::map<std::string, std::vector<double>> ratios;  // engine row -> rounds
     bool first_json_row = true;
     bool feeder_bound = false;
-    ThroughputRow bare;
     for (int round = 1; round <= flags.rounds; ++round) {
       std::vector<ThroughputRow> rows;
       if (round == 1) rows.push_back(feeder_alone);
@@ -1627,7 +1626,7 @@ int main(int argc, char** argv) {
                                            flags.partitions, flags.max_ahead,
                                            dir, round));
       }
-      bare = rows[bare_index];
+      const ThroughputRow& bare = rows[bare_index];
       std::printf("\n  round %d of %d\n", round, flags.rounds);
       std::printf("  %-22s %10s %8s %12s %7s %7s  %s\n", "consumer", "payments",
                   "seconds", "payments/s", "ratio", ">=0.70",

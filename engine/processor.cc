@@ -321,27 +321,28 @@ absl::Status Processor::Reject(std::string_view location,
 absl::Status Processor::Process(SourceRecord* record) {
   auto* stats = checkpoint_.mutable_stats();
   stats->set_records(stats->records() + 1);
+  // Built only for a reject (see Options::locate).
+  auto where = [&] {
+    return Locate(record->location, record->stream, record->position);
+  };
   if (record->kind == SourceRecord::Kind::kReject) {
     stats->set_rejected(stats->rejected() + 1);
-    return Reject(Locate(record->location, record->stream, record->position),
-                  record->reason, record->raw);
+    return Reject(where(), record->reason, record->raw);
   }
-  const txflag::v1::PaymentView payment =
-      record->view.has_value() ? *record->view
-                               : txflag::v1::PaymentView(record->payment);
+  const txflag::v1::PaymentView payment = record->fields();
   const int64_t ts = payment.seconds;
   const int64_t max_seen = checkpoint_.max_seen_ts();
   if (options_.streams > 0) {
     if (record->stream < 0 || record->stream >= options_.streams) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          Locate(record->location, record->stream, record->position),
-          ": stream ", record->stream, " outside 0..", options_.streams - 1));
+      return absl::InvalidArgumentError(
+          absl::StrCat(where(), ": stream ", record->stream, " outside 0..",
+                       options_.streams - 1));
     }
     if (checkpoint_.released_ts() != kNoTimestamp &&
         ts < checkpoint_.released_ts()) {
       stats->set_late(stats->late() + 1);
       return Reject(
-          Locate(record->location, record->stream, record->position),
+          where(),
           absl::StrCat("late: timestamp ", FormatUtcTimestamp(ts),
                        " is before the watermark ",
                        FormatUtcTimestamp(checkpoint_.released_ts()),
@@ -366,7 +367,7 @@ absl::Status Processor::Process(SourceRecord* record) {
       ts < max_seen - options_.allowed_lateness_seconds) {
     stats->set_late(stats->late() + 1);
     return Reject(
-        Locate(record->location, record->stream, record->position),
+        where(),
         absl::StrCat("late: timestamp ", FormatUtcTimestamp(ts), " is ",
                      max_seen - ts, " s behind the newest timestamp seen (",
                      FormatUtcTimestamp(max_seen),

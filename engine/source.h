@@ -46,6 +46,10 @@ struct SourceRecord {
   // returns: a source with the fields in its own buffer so skips building a
   // message. Processor::Process does not keep the view.
   std::optional<txflag::v1::PaymentView> view;
+  // kPayment: the payment's fields, from `view` when set, else `payment`.
+  txflag::v1::PaymentView fields() const {
+    return view.has_value() ? *view : txflag::v1::PaymentView(payment);
+  }
   // The source's own label for the payment, when it has one (AMLworld's
   // "Is Laundering").
   std::optional<bool> label;

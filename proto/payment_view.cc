@@ -116,6 +116,24 @@ bool ParseTimestamp(std::string_view bytes, PaymentView* view) {
   return true;
 }
 
+// The string fields by field number (payment.proto); nullptr for the rest.
+constexpr std::string_view PaymentView::*kTextFields[14] = {
+    nullptr,
+    &PaymentView::id,                // 1
+    nullptr,                         // 2 timestamp
+    &PaymentView::debtor_account,    // 3
+    &PaymentView::debtor_name,       // 4
+    &PaymentView::debtor_country,    // 5
+    &PaymentView::creditor_account,  // 6
+    &PaymentView::creditor_name,     // 7
+    &PaymentView::creditor_country,  // 8
+    nullptr,                         // 9 amount_minor
+    &PaymentView::currency,          // 10
+    nullptr,                         // 11 channel
+    nullptr,                         // 12 mcc
+    &PaymentView::reference,         // 13
+};
+
 }  // namespace
 
 bool ParsePaymentWire(std::string_view bytes, PaymentView* view) {
@@ -130,38 +148,8 @@ bool ParsePaymentWire(std::string_view bytes, PaymentView* view) {
     const int wire_type = static_cast<int>(tag & 7);
     if (field == 0 || field > 13 || (seen & (1u << field)) != 0) return false;
     seen |= 1u << field;
-    std::string_view* text = nullptr;
-    switch (field) {
-      case 1:
-        text = &view->id;
-        break;
-      case 3:
-        text = &view->debtor_account;
-        break;
-      case 4:
-        text = &view->debtor_name;
-        break;
-      case 5:
-        text = &view->debtor_country;
-        break;
-      case 6:
-        text = &view->creditor_account;
-        break;
-      case 7:
-        text = &view->creditor_name;
-        break;
-      case 8:
-        text = &view->creditor_country;
-        break;
-      case 10:
-        text = &view->currency;
-        break;
-      case 13:
-        text = &view->reference;
-        break;
-      default:
-        break;
-    }
+    std::string_view* text =
+        kTextFields[field] != nullptr ? &(view->*kTextFields[field]) : nullptr;
     if (text != nullptr || field == 2) {
       if (wire_type != kLengthDelimited) return false;
       std::string_view value;

@@ -1356,22 +1356,17 @@ absl::Status Runner::ProcessInputDirectly(InputPartition* input,
   input->caught_up = false;
   input->idle_confirmed = false;
   input->last_activity = last_message_;
-  if (record.kind == SourceRecord::Kind::kPayment) {
-    input->last_event_ts = std::max(input->last_event_ts,
-                                    record.view.has_value()
-                                        ? record.view->seconds
-                                        : record.payment.timestamp().seconds());
+  const bool is_payment = record.kind == SourceRecord::Kind::kPayment;
+  const int64_t event_ts = is_payment ? record.fields().seconds : 0;
+  if (is_payment) {
+    input->last_event_ts = std::max(input->last_event_ts, event_ts);
   }
   input->stream_idle = false;
   if (message->offset < input->replay_until) {
     // Read before the restart. A payment newer than the watermark then was
     // waiting in the reorder buffer, which the state does not hold: it is
     // processed now. Anything else was processed, or dead-lettered, then.
-    const bool was_waiting =
-        record.kind == SourceRecord::Kind::kPayment &&
-        (record.view.has_value()
-             ? record.view->seconds
-             : record.payment.timestamp().seconds()) > replay_released_ts_;
+    const bool was_waiting = is_payment && event_ts > replay_released_ts_;
     if (!was_waiting) return NoteReplayProgress(input);
   }
   TXFLAG_RETURN_IF_ERROR(
