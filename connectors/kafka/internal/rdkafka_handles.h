@@ -44,6 +44,11 @@ struct MessageDeleter {
     rd_kafka_message_destroy(message);
   }
 };
+struct QueueDeleter {
+  void operator()(rd_kafka_queue_t* queue) const {
+    rd_kafka_queue_destroy(queue);
+  }
+};
 struct ErrorDeleter {
   void operator()(rd_kafka_error_t* error) const {
     rd_kafka_error_destroy(error);
@@ -56,6 +61,7 @@ using TopicPartitionListPtr =
     std::unique_ptr<rd_kafka_topic_partition_list_t, TopicPartitionListDeleter>;
 using MessagePtr = std::unique_ptr<rd_kafka_message_t, MessageDeleter>;
 using ErrorPtr = std::unique_ptr<rd_kafka_error_t, ErrorDeleter>;
+using QueuePtr = std::unique_ptr<rd_kafka_queue_t, QueueDeleter>;
 
 // The absl::StatusCode for a librdkafka error code: kUnavailable for a broker
 // or network problem that may go away (transport, timeouts, leader changes,
