@@ -244,6 +244,23 @@ bool ReorderBuffer::LaneAfter(uint32_t a, uint32_t b) const {
   return Earlier(fb, fb.data, fa, fa.data);
 }
 
+void ReorderBuffer::SiftTopLaneDown() {
+  const size_t n = lane_heap_.size();
+  const uint32_t lane = lane_heap_[0];
+  size_t at = 0;
+  while (true) {
+    size_t child = 2 * at + 1;
+    if (child >= n) break;
+    if (child + 1 < n && LaneAfter(lane_heap_[child], lane_heap_[child + 1])) {
+      ++child;  // the earlier of the two children
+    }
+    if (!LaneAfter(lane, lane_heap_[child])) break;
+    lane_heap_[at] = lane_heap_[child];
+    at = child;
+  }
+  lane_heap_[at] = lane;
+}
+
 template <typename Write>
 void ReorderBuffer::PushWith(int64_t ts,
                              std::pair<std::string_view, uint8_t> tiebreak,
@@ -307,13 +324,13 @@ bool ReorderBuffer::PopUntil(int64_t until, txflag::v1::PaymentView* payment,
   if (fifo == nullptr || fifo->front().ts > until) return false;
   const Slot slot = fifo->front();
   // fifo is the heap's top: take it out, and back in with its next front.
-  auto after = [this](uint32_t a, uint32_t b) { return LaneAfter(a, b); };
-  std::pop_heap(lane_heap_.begin(), lane_heap_.end(), after);
   fifo->pop_front();
   if (fifo->empty()) {
+    auto after = [this](uint32_t a, uint32_t b) { return LaneAfter(a, b); };
+    std::pop_heap(lane_heap_.begin(), lane_heap_.end(), after);
     lane_heap_.pop_back();
   } else {
-    std::push_heap(lane_heap_.begin(), lane_heap_.end(), after);
+    SiftTopLaneDown();
   }
   // The next payment out (the earliest lane's front) was written long ago:
   // it waited for the watermark. Start loading it while this one is
