@@ -315,6 +315,9 @@ class MeteredRejectSink : public engine::RejectSink {
 // A record read from an input partition, waiting for stage 1 to emit it in
 // event-time order.
 struct Pending {
+  // The input message's value, copied: record.view points into it, and a
+  // payment in canonical protobuf form is forwarded as it is.
+  std::string value;
   SourceRecord record;
   int64_t offset = 0;
   int64_t timestamp_ms = 0;  // Kafka message timestamp
@@ -1316,14 +1319,18 @@ absl::Status Runner::OnInputMessage(const rd_kafka_message_t* message) {
   pending.offset = message->offset;
   rd_kafka_timestamp_type_t type;
   pending.timestamp_ms = rd_kafka_message_timestamp(message, &type);
-  pending.record.location = absl::StrCat(
-      o_.input_topic, "/", message->partition, "@", message->offset);
+  // Appended, not assigned: a recycled Pending keeps its strings' capacity.
+  pending.record.location.clear();
+  absl::StrAppend(&pending.record.location, o_.input_topic, "/",
+                  message->partition, "@", message->offset);
   pending.record.legs = Legs::kBoth;
   pending.record.label.reset();
-  internal::DecodePaymentMessage(Payload(message), o_.input_encoding,
-                                 &pending.record);
+  const std::string_view payload = Payload(message);
+  pending.value.assign(payload.data(), payload.size());
+  internal::DecodePaymentMessageAsView(pending.value, o_.input_encoding,
+                                       &pending.record);
   pending.event_ts = pending.record.kind == SourceRecord::Kind::kPayment
-                         ? pending.record.payment.timestamp().seconds()
+                         ? pending.record.fields().seconds
                          : std::numeric_limits<int64_t>::min();
   input.next = message->offset + 1;
   input.caught_up = false;
@@ -1552,16 +1559,26 @@ absl::Status Runner::Emit(InputPartition* input, Pending* pending) {
   if (record.kind == SourceRecord::Kind::kReject) {
     return rejects_->Write(record.location, record.reason, record.raw);
   }
-  scratch_.clear();
-  record.payment.SerializeToString(&scratch_);
-  const txflag::v1::Payment& payment = record.payment;
-  for (const auto& [account, leg] : {std::pair<const std::string*, const char*>{
-                                         &payment.debtor_account(), "D"},
-                                     {&payment.creditor_account(), "C"}}) {
-    if (account->empty()) continue;
-    const int32_t partition = RepartitionOf(*account, internal_partitions_);
+  // A payment read as a view was in the canonical protobuf form, which the
+  // legs carry: its bytes go on as they came. Anything else (JSON input, a
+  // value protobuf had to read) is serialized from the message.
+  std::string_view value;
+  if (record.view.has_value() &&
+      o_.input_encoding == PaymentEncoding::kProtobuf) {
+    value = pending->value;
+  } else {
+    scratch_.clear();
+    record.payment.SerializeToString(&scratch_);
+    value = scratch_;
+  }
+  const txflag::v1::PaymentView payment = record.fields();
+  for (const auto& [account, leg] :
+       {std::pair<std::string_view, const char*>{payment.debtor_account, "D"},
+        {payment.creditor_account, "C"}}) {
+    if (account.empty()) continue;
+    const int32_t partition = RepartitionOf(account, internal_partitions_);
     TXFLAG_RETURN_IF_ERROR(repartition_producer_->Produce(
-        *account, scratch_, "payment leg", record.location,
+        account, value, "payment leg", record.location,
         {{kLegHeader, leg}, {kSourceHeader, record.location}}, partition,
         pending->timestamp_ms));
     if (auto it = tasks_.find(partition); it != tasks_.end()) {
@@ -1627,8 +1644,10 @@ absl::Status Runner::OnRepartitionMessage(const rd_kafka_message_t* message) {
     last->second = seq;
   }
   record.location.assign(source.data(), source.size());
-  internal::DecodePaymentMessage(Payload(message), PaymentEncoding::kProtobuf,
-                                 &record);
+  // The record is processed before the message is destroyed: a view into
+  // its bytes saves building a Payment message (as for in-process input).
+  internal::DecodePaymentMessageAsView(Payload(message),
+                                       PaymentEncoding::kProtobuf, &record);
   record.legs = leg == "D" ? Legs::kDebit : Legs::kCredit;
   if (where->partition >= input_partitions_) {
     record.kind = SourceRecord::Kind::kReject;

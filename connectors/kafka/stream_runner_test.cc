@@ -14,9 +14,11 @@
 
 #include "connectors/kafka/internal/rdkafka_handles.h"
 #include "connectors/kafka/mock_cluster.h"
+#include "connectors/kafka/payment_producer.h"
 #include "connectors/kafka/test_consumer.h"
 #include "engine/memory.h"
 #include "engine/metrics_registry.h"
+#include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
 #include "proto/payment.pb.h"
 #include "rules/rule_pack.h"
@@ -195,6 +197,122 @@ INSTANTIATE_TEST_SUITE_P(
     [](const ::testing::TestParamInfo<StreamMode>& info) {
       return std::string(info.param == StreamMode::kInProcess ? "InProcess"
                                                               : "Repartition");
+    });
+
+// Stage 1 forwards a payment in canonical protobuf form as its bytes came,
+// and serializes anything else (JSON input) from the parsed message: either
+// way each leg, keyed by its account and marked D or C, carries the input
+// payment, and stage 2 gives the same count of processed legs.
+class RepartitionLegs : public ::testing::TestWithParam<PaymentEncoding> {};
+
+TEST_P(RepartitionLegs, CarryTheInputPaymentWhateverItsEncoding) {
+  auto started = MockCluster::Start();
+  ASSERT_TRUE(started.ok()) << started.status();
+  MockCluster& cluster = **started;
+  for (const char* topic : {"payments", "alerts", "payments.dlq",
+                            "txflag.repartition", "txflag.changelog"}) {
+    ASSERT_TRUE(cluster.CreateTopic(topic, 2, 1).ok());
+  }
+  auto pack = rules::LoadRulePackOrDefault("");
+  ASSERT_TRUE(pack.ok()) << pack.status();
+  engine::MemoryStateStore store;
+  engine::MetricsRegistry registry;
+  std::atomic<bool> stop{false};
+  std::atomic<bool> ready{false};
+  StreamRunnerOptions o;
+  o.properties = {{"bootstrap.servers", cluster.bootstrap_servers()},
+                  {"session.timeout.ms", "6000"}};
+  o.mode = StreamMode::kRepartition;
+  o.input_encoding = GetParam();
+  o.pack = &*pack;
+  o.store = &store;
+  // The default hour: all 20 payments are within it whichever partition
+  // is fetched first (with none, a partition found idle before the first
+  // payment would let the other's payments make its own late).
+  o.allowed_lateness_seconds = 3600;
+  o.max_input_idle_ms = 300;
+  o.commit_interval_ms = 200;
+  o.stop = &stop;
+  o.ready = &ready;
+  o.metrics = &registry;
+  StreamRunSummary summary;
+  absl::Status status;
+  std::thread engine([&] { status = RunStream(o, &summary); });
+  ASSERT_TRUE(WaitFor([&] { return ready.load(); }, std::chrono::seconds(30)));
+
+  constexpr int kPayments = 20;
+  std::vector<Payment> sent;
+  RawProducer producer(cluster);
+  for (int i = 0; i < kPayments; ++i) {
+    Payment p;
+    ASSERT_TRUE(p.ParseFromString(EncodedPayment(i, 1000 + i)));
+    p.set_reference("rent " + std::to_string(i));
+    auto value = EncodePayment(p, GetParam());
+    ASSERT_TRUE(value.ok()) << value.status();
+    producer.Send("payments", i % 2, *value);
+    sent.push_back(p);
+  }
+  producer.Flush();
+  auto processed = registry.GetCounter(
+      "txflag_records_processed_total",
+      "Payments (in-process mode) or legs (repartition mode) given to the "
+      "engine.");
+  ASSERT_TRUE(processed.ok()) << processed.status();
+  EXPECT_TRUE(WaitFor([&] { return (*processed)->value() >= 2 * kPayments; },
+                      std::chrono::seconds(20)))
+      << (*processed)->value() << " processed";
+  // Everything in the topic (the legs, and idle markers, which are left
+  // out), read until the timeout.
+  auto read = testing::ReadTopic(cluster.bootstrap_servers(),
+                                 "txflag.repartition", 2, 100000, 3000);
+  ASSERT_TRUE(read.ok()) << read.status();
+  int legs = 0, matched = 0;
+  for (const testing::ConsumedMessage& leg : *read) {
+    std::string mark;
+    for (const auto& [k, v] : leg.headers) {
+      if (k == kLegHeader) mark = v;
+    }
+    if (mark == kIdleMarker) continue;
+    ++legs;
+    Payment carried;
+    if (!carried.ParseFromString(leg.value)) {
+      ADD_FAILURE() << "leg keyed " << leg.key << " is not a Payment";
+      continue;
+    }
+    for (const Payment& p : sent) {
+      if (p.id() != carried.id()) continue;
+      EXPECT_TRUE(
+          google::protobuf::util::MessageDifferencer::Equals(p, carried))
+          << p.ShortDebugString() << " vs " << carried.ShortDebugString();
+      EXPECT_EQ(leg.key,
+                mark == "D" ? p.debtor_account() : p.creditor_account());
+      ++matched;
+    }
+  }
+  EXPECT_EQ(legs, 2 * kPayments);
+  EXPECT_EQ(matched, 2 * kPayments);
+  stop.store(true);
+  engine.join();
+  ASSERT_TRUE(status.ok()) << status;
+  EXPECT_EQ(summary.dead_letters, 0);
+  if (summary.dead_letters > 0) {
+    auto dlq = testing::ReadTopic(cluster.bootstrap_servers(), "payments.dlq",
+                                  2, summary.dead_letters, 5000);
+    ASSERT_TRUE(dlq.ok()) << dlq.status();
+    for (const auto& m : *dlq) {
+      std::string headers;
+      for (const auto& [k, v] : m.headers) headers += k + "=" + v + " ";
+      ADD_FAILURE() << "dead letter: " << headers;
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Encodings, RepartitionLegs,
+    ::testing::Values(PaymentEncoding::kProtobuf, PaymentEncoding::kJson),
+    [](const ::testing::TestParamInfo<PaymentEncoding>& info) {
+      return std::string(info.param == PaymentEncoding::kProtobuf ? "Protobuf"
+                                                                  : "Json");
     });
 
 }  // namespace
