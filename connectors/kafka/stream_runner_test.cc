@@ -85,6 +85,55 @@ bool WaitFor(Pred pred, std::chrono::milliseconds timeout) {
   return true;
 }
 
+// RunStream's options for these tests: the mock's brokers, commits every
+// 200 ms, a partition idle after 300 ms of silence, no allowed lateness
+// (a test that needs some sets it).
+StreamRunnerOptions TestOptions(const MockCluster& cluster, StreamMode mode,
+                                const rules::CompiledPack* pack,
+                                engine::StateStore* store,
+                                engine::MetricsRegistry* registry,
+                                std::atomic<bool>* stop,
+                                std::atomic<bool>* ready) {
+  StreamRunnerOptions o;
+  o.properties = {{"bootstrap.servers", cluster.bootstrap_servers()},
+                  {"session.timeout.ms", "6000"}};
+  o.mode = mode;
+  o.pack = pack;
+  o.store = store;
+  o.allowed_lateness_seconds = 0;
+  o.max_input_idle_ms = 300;
+  o.commit_interval_ms = 200;
+  o.stop = stop;
+  o.ready = ready;
+  o.metrics = registry;
+  return o;
+}
+
+// The records-processed counter, as a scraper reads it.
+engine::Counter* ProcessedCounter(engine::MetricsRegistry* registry) {
+  auto processed = registry->GetCounter(
+      "txflag_records_processed_total",
+      "Payments (in-process mode) or legs (repartition mode) given to the "
+      "engine.");
+  EXPECT_TRUE(processed.ok()) << processed.status();
+  return processed.ok() ? *processed : nullptr;
+}
+
+// Expects no dead letters, and reports each of the `count` there are, with
+// its headers (the reason, the source), as a failure.
+void ExpectNoDeadLetters(const MockCluster& cluster, int64_t count) {
+  EXPECT_EQ(count, 0);
+  if (count <= 0) return;
+  auto dlq = testing::ReadTopic(cluster.bootstrap_servers(), "payments.dlq", 2,
+                                count, 5000);
+  ASSERT_TRUE(dlq.ok()) << dlq.status();
+  for (const auto& m : *dlq) {
+    std::string headers;
+    for (const auto& [k, v] : m.headers) headers += k + "=" + v + " ";
+    ADD_FAILURE() << "dead letter: " << headers;
+  }
+}
+
 // A partition that goes quiet because its broker is slow to answer (here:
 // every response of partition 1's leader delayed 4 s) is not idle: its next
 // payment is on its way. Taking it for idle (as txflag did when it trusted
@@ -118,26 +167,13 @@ TEST_P(StreamRunnerModes, PartitionBehindASlowBrokerIsNotTakenForIdle) {
   engine::MetricsRegistry registry;
   std::atomic<bool> stop{false};
   std::atomic<bool> ready{false};
-  StreamRunnerOptions o;
-  o.properties = {{"bootstrap.servers", cluster.bootstrap_servers()},
-                  {"session.timeout.ms", "6000"}};
-  o.mode = GetParam();
-  o.pack = &*pack;
-  o.store = &store;
-  o.allowed_lateness_seconds = 0;
-  o.max_input_idle_ms = 300;
-  o.commit_interval_ms = 200;
-  o.stop = &stop;
-  o.ready = &ready;
-  o.metrics = &registry;
+  StreamRunnerOptions o = TestOptions(cluster, GetParam(), &*pack, &store,
+                                      &registry, &stop, &ready);
   StreamRunSummary summary;
   absl::Status status;
   std::thread engine([&] { status = RunStream(o, &summary); });
-  auto processed = registry.GetCounter(
-      "txflag_records_processed_total",
-      "Payments (in-process mode) or legs (repartition mode) given to the "
-      "engine.");
-  ASSERT_TRUE(processed.ok()) << processed.status();
+  engine::Counter* processed = ProcessedCounter(&registry);
+  ASSERT_NE(processed, nullptr);
 
   RawProducer producer(cluster);
   ASSERT_TRUE(WaitFor([&] { return ready.load(); }, std::chrono::seconds(30)));
@@ -146,7 +182,7 @@ TEST_P(StreamRunnerModes, PartitionBehindASlowBrokerIsNotTakenForIdle) {
   producer.Send("payments", 0, EncodedPayment(1, 900));
   producer.Send("payments", 1, EncodedPayment(2, 900));
   producer.Flush();
-  ASSERT_TRUE(WaitFor([&] { return (*processed)->value() >= 2; },
+  ASSERT_TRUE(WaitFor([&] { return processed->value() >= 2; },
                       std::chrono::seconds(20)));
   // Both partitions active: a payment each every 100 ms (well within the
   // 300 ms of silence after which a caught-up partition may be idle).
@@ -168,27 +204,17 @@ TEST_P(StreamRunnerModes, PartitionBehindASlowBrokerIsNotTakenForIdle) {
   // 2 + 20 + 1 + 10 payments, all processed (none late).
   // Records: payments in-process, legs (two per transfer) in repartition.
   const uint64_t records = GetParam() == StreamMode::kInProcess ? 33 : 66;
-  EXPECT_TRUE(WaitFor([&] { return (*processed)->value() >= records; },
+  EXPECT_TRUE(WaitFor([&] { return processed->value() >= records; },
                       std::chrono::seconds(20)))
-      << (*processed)->value() << " processed";
+      << processed->value() << " processed";
   ASSERT_TRUE(cluster.SetBrokerRtt(2, 0).ok());
   producer.Flush();
   stop.store(true);
   engine.join();
   ASSERT_TRUE(status.ok()) << status;
   EXPECT_EQ(summary.input_messages, 33);
-  EXPECT_EQ(summary.dead_letters, 0);
   EXPECT_EQ(summary.records_processed, static_cast<int64_t>(records));
-  if (summary.dead_letters > 0) {
-    auto dlq = testing::ReadTopic(cluster.bootstrap_servers(), "payments.dlq",
-                                  2, summary.dead_letters, 5000);
-    ASSERT_TRUE(dlq.ok()) << dlq.status();
-    for (const auto& m : *dlq) {
-      std::string headers;
-      for (const auto& [k, v] : m.headers) headers += k + "=" + v + " ";
-      ADD_FAILURE() << "dead letter: " << headers;
-    }
-  }
+  ExpectNoDeadLetters(cluster, summary.dead_letters);
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -219,22 +245,13 @@ TEST_P(RepartitionLegs, CarryTheInputPaymentWhateverItsEncoding) {
   engine::MetricsRegistry registry;
   std::atomic<bool> stop{false};
   std::atomic<bool> ready{false};
-  StreamRunnerOptions o;
-  o.properties = {{"bootstrap.servers", cluster.bootstrap_servers()},
-                  {"session.timeout.ms", "6000"}};
-  o.mode = StreamMode::kRepartition;
+  StreamRunnerOptions o = TestOptions(cluster, StreamMode::kRepartition, &*pack,
+                                      &store, &registry, &stop, &ready);
   o.input_encoding = GetParam();
-  o.pack = &*pack;
-  o.store = &store;
   // The default hour: all 20 payments are within it whichever partition
   // is fetched first (with none, a partition found idle before the first
   // payment would let the other's payments make its own late).
   o.allowed_lateness_seconds = 3600;
-  o.max_input_idle_ms = 300;
-  o.commit_interval_ms = 200;
-  o.stop = &stop;
-  o.ready = &ready;
-  o.metrics = &registry;
   StreamRunSummary summary;
   absl::Status status;
   std::thread engine([&] { status = RunStream(o, &summary); });
@@ -253,14 +270,11 @@ TEST_P(RepartitionLegs, CarryTheInputPaymentWhateverItsEncoding) {
     sent.push_back(p);
   }
   producer.Flush();
-  auto processed = registry.GetCounter(
-      "txflag_records_processed_total",
-      "Payments (in-process mode) or legs (repartition mode) given to the "
-      "engine.");
-  ASSERT_TRUE(processed.ok()) << processed.status();
-  EXPECT_TRUE(WaitFor([&] { return (*processed)->value() >= 2 * kPayments; },
+  engine::Counter* processed = ProcessedCounter(&registry);
+  ASSERT_NE(processed, nullptr);
+  EXPECT_TRUE(WaitFor([&] { return processed->value() >= 2 * kPayments; },
                       std::chrono::seconds(20)))
-      << (*processed)->value() << " processed";
+      << processed->value() << " processed";
   // Everything in the topic (the legs, and idle markers, which are left
   // out), read until the timeout.
   auto read = testing::ReadTopic(cluster.bootstrap_servers(),
@@ -294,17 +308,7 @@ TEST_P(RepartitionLegs, CarryTheInputPaymentWhateverItsEncoding) {
   stop.store(true);
   engine.join();
   ASSERT_TRUE(status.ok()) << status;
-  EXPECT_EQ(summary.dead_letters, 0);
-  if (summary.dead_letters > 0) {
-    auto dlq = testing::ReadTopic(cluster.bootstrap_servers(), "payments.dlq",
-                                  2, summary.dead_letters, 5000);
-    ASSERT_TRUE(dlq.ok()) << dlq.status();
-    for (const auto& m : *dlq) {
-      std::string headers;
-      for (const auto& [k, v] : m.headers) headers += k + "=" + v + " ";
-      ADD_FAILURE() << "dead letter: " << headers;
-    }
-  }
+  ExpectNoDeadLetters(cluster, summary.dead_letters);
 }
 
 INSTANTIATE_TEST_SUITE_P(
