@@ -239,6 +239,9 @@ void ReorderBuffer::SlotRing::push_back(const Slot& slot) {
 }
 
 bool ReorderBuffer::LaneAfter(uint32_t a, uint32_t b) const {
+  const int64_t ta = front_ts_[a];
+  const int64_t tb = front_ts_[b];
+  if (ta != tb) return tb < ta;
   const Slot& fa = lanes_[a].front();
   const Slot& fb = lanes_[b].front();
   return Earlier(fb, fb.data, fa, fa.data);
@@ -267,7 +270,10 @@ void ReorderBuffer::PushWith(int64_t ts,
                              int64_t seq, int32_t lane, int64_t position,
                              size_t size, const Write& write) {
   const size_t index = lane > 0 ? static_cast<size_t>(lane) : 0;
-  if (index >= lanes_.size()) lanes_.resize(index + 1);
+  if (index >= lanes_.size()) {
+    lanes_.resize(index + 1);
+    front_ts_.resize(index + 1);
+  }
   SlotRing& fifo = lanes_[index];
   if (fifo.empty() || ts > fifo.back().ts ||
       (ts == fifo.back().ts && !(tiebreak < Tiebreak(fifo.back().data)))) {
@@ -279,6 +285,7 @@ void ReorderBuffer::PushWith(int64_t ts,
     fifo.push_back(slot);
     ++fifo_count_;
     if (was_empty) {
+      front_ts_[index] = ts;
       lane_heap_.push_back(static_cast<uint32_t>(index));
       std::push_heap(
           lane_heap_.begin(), lane_heap_.end(),
@@ -330,6 +337,7 @@ bool ReorderBuffer::PopUntil(int64_t until, txflag::v1::PaymentView* payment,
     std::pop_heap(lane_heap_.begin(), lane_heap_.end(), after);
     lane_heap_.pop_back();
   } else {
+    front_ts_[lane_heap_.front()] = fifo->front().ts;
     SiftTopLaneDown();
   }
   // The next payment out (the earliest lane's front) was written long ago:

@@ -177,6 +177,9 @@ class ReorderBuffer {
 
   // Per lane, sorted by (ts, id, legs, seq).
   std::vector<SlotRing> lanes_ = std::vector<SlotRing>(1);
+  // Per lane, its front's ts while it is not empty: LaneAfter decides most
+  // comparisons from this one small array instead of two lanes' rings.
+  std::vector<int64_t> front_ts_ = std::vector<int64_t>(1);
   // The non-empty lanes, a min-heap by their fronts: finding the earliest
   // of 16 lanes' fronts for every payment released was 4% of the engine's
   // time when each pop compared them all.
