@@ -333,13 +333,13 @@ bool ReorderBuffer::PopUntil(int64_t until, txflag::v1::PaymentView* payment,
   // fifo is the heap's top: take it out, and back in with its next front.
   fifo->pop_front();
   if (fifo->empty()) {
-    auto after = [this](uint32_t a, uint32_t b) { return LaneAfter(a, b); };
-    std::pop_heap(lane_heap_.begin(), lane_heap_.end(), after);
+    // The last lane takes the empty one's place at the top.
+    lane_heap_.front() = lane_heap_.back();
     lane_heap_.pop_back();
   } else {
     front_ts_[lane_heap_.front()] = fifo->front().ts;
-    SiftTopLaneDown();
   }
+  if (!lane_heap_.empty()) SiftTopLaneDown();
   // The next payment out (the earliest lane's front) was written long ago:
   // it waited for the watermark. Start loading it while this one is
   // processed.

@@ -168,11 +168,12 @@ class ReorderBuffer {
   // std::push_heap's "less" on lane numbers: the top is the non-empty lane
   // with the earliest front.
   bool LaneAfter(uint32_t a, uint32_t b) const;
-  // Restores lane_heap_ after its top lane's front changed (and the lane is
-  // not empty): moves the top down while a child's front is earlier. One
-  // pass, which stops as soon as the lane is still the earliest (a lane
-  // often releases several payments in a row); std::pop_heap then
-  // push_heap took twice the comparisons.
+  // Restores lane_heap_ after its top changed (a new front, or another lane
+  // moved up in place of an emptied one; the top lane is not empty): moves
+  // the top down while a child's front is earlier. One pass, which stops
+  // as soon as the lane is still the earliest (a lane often releases
+  // several payments in a row); std::pop_heap then push_heap took twice
+  // the comparisons.
   void SiftTopLaneDown();
 
   // Per lane, sorted by (ts, id, legs, seq).

@@ -1571,12 +1571,12 @@ absl::Status Runner::Emit(InputPartition* input, Pending* pending) {
   if (record.kind == SourceRecord::Kind::kReject) {
     return rejects_->Write(record.location, record.reason, record.raw);
   }
-  // A payment read as a view was in the canonical protobuf form, which the
-  // legs carry: its bytes go on as they came. Anything else (JSON input, a
-  // value protobuf had to read) is serialized from the message.
+  // A payment read as a view was in the canonical protobuf form (the view
+  // reader takes nothing else), which the legs carry: its bytes go on as
+  // they came. Anything else (JSON input, a value protobuf had to read) is
+  // serialized from the message.
   std::string_view value;
-  if (record.view.has_value() &&
-      o_.input_encoding == PaymentEncoding::kProtobuf) {
+  if (record.view.has_value()) {
     value = pending->value;
   } else {
     scratch_.clear();
