@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "base/strings.h"
+#include "proto/wire.h"
 
 namespace txflag::v1 {
 
@@ -48,36 +49,10 @@ void PaymentView::CopyTo(Payment* out) const {
 
 namespace {
 
-constexpr int kVarint = 0;
-constexpr int kLengthDelimited = 2;
-
-// Reads a varint of at most `max_bytes` bytes at *p (< end). False for a
-// longer or truncated one, and for a 10-byte one whose last byte carries
-// more than bit 63: protobuf would accept some of those, but no serializer
-// writes them, and declining keeps the value question out of this code.
-bool ReadVarint(const char** p, const char* end, int max_bytes, uint64_t* out) {
-  uint64_t value = 0;
-  for (int i = 0; i < max_bytes; ++i) {
-    if (*p == end) return false;
-    const auto byte = static_cast<uint8_t>(*(*p)++);
-    if (i == 9 && byte > 1) return false;
-    value |= static_cast<uint64_t>(byte & 0x7F) << (7 * i);
-    if (byte < 0x80) {
-      *out = value;
-      return true;
-    }
-  }
-  return false;
-}
-
-bool ReadLength(const char** p, const char* end, std::string_view* out) {
-  uint64_t n = 0;
-  if (!ReadVarint(p, end, 5, &n)) return false;
-  if (n > static_cast<uint64_t>(end - *p)) return false;
-  *out = std::string_view(*p, n);
-  *p += n;
-  return true;
-}
+using wire::kLengthDelimited;
+using wire::kVarint;
+using wire::ReadLength;
+using wire::ReadVarint;
 
 // Most of a payment's strings are short and ASCII: checked inline, without
 // the call (nine per payment) into the general UTF-8 validator.
