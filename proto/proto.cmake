@@ -8,6 +8,7 @@
 add_library(txflag_proto
   proto/payment.proto
   proto/alert.proto
+  proto/repartition.proto
   proto/rule_pack.proto
   proto/state.proto)
 add_library(txflag::proto ALIAS txflag_proto)
@@ -21,8 +22,10 @@ target_compile_options(txflag_proto PRIVATE -w)
 # PaymentView and its protobuf-wire reader: the hot path's allocation-free
 # view of a Payment (proto/payment_view.h). Built with our warnings, unlike
 # the generated code.
-add_library(txflag_payment_view proto/payment_view.cc)
+add_library(txflag_payment_view proto/payment_view.cc proto/leg_view.cc)
 add_library(txflag::payment_view ALIAS txflag_payment_view)
 target_link_libraries(txflag_payment_view PUBLIC txflag::proto txflag::base)
 txflag_test(payment_view_test SOURCES proto/payment_view_test.cc
+  LIBS txflag::payment_view)
+txflag_test(leg_view_test SOURCES proto/leg_view_test.cc
   LIBS txflag::payment_view)
