@@ -30,6 +30,7 @@
 #include "connectors/kafka/internal/payment_decoding.h"
 #include "connectors/kafka/internal/producer.h"
 #include "connectors/kafka/internal/rdkafka_handles.h"
+#include "proto/leg_view.h"
 
 namespace txflag::connectors::kafka {
 namespace {
@@ -37,6 +38,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using engine::Legs;
 using engine::SourceRecord;
+using txflag::v1::LegSide;
 
 constexpr std::string_view kTaskCheckpointTag = "kafka-task1:";
 constexpr std::string_view kInputCheckpointTag = "kafka-in1:";
@@ -465,6 +467,16 @@ class Runner {
 
   absl::Status OnMessage(const rd_kafka_message_t* message);
   absl::Status OnInputMessage(const rd_kafka_message_t* message);
+  // The leg in a repartition message: its value, a RepartitionLeg, or (as
+  // txflag wrote them up to commit 7b28626) a Payment with the side and source
+  // in kLegHeader / kSourceHeader headers. nullopt for anything else. The views
+  // point into the message or into leg_scratch_.
+  std::optional<txflag::v1::LegView> ReadLegMessage(
+      const rd_kafka_message_t* message);
+  // Handles (OnMessage) what `queue` has fetched, up to about `max`
+  // messages, in groups of kPollGroup read at once; adds the count to
+  // *taken. Returns OnMessage's first error.
+  absl::Status ReadFetched(rd_kafka_queue_t* queue, int max, int* taken);
   absl::Status OnRepartitionMessage(const rd_kafka_message_t* message);
   // kInProcess: a consumed message goes straight to the processor, whose
   // per-partition watermark (Processor::Options::streams) orders it.
@@ -551,6 +563,7 @@ class Runner {
   // consumer_'s queue (rd_kafka_queue_get_consumer), for batch reads.
   internal::QueuePtr consumer_queue_;
   internal::HandlePtr task_consumer_;
+  internal::QueuePtr task_queue_;  // task_consumer_'s
   bool inputs_assigned_ = false;
   bool tasks_assigned_ = false;
   bool closed_ = false;
@@ -607,6 +620,8 @@ class Runner {
   // the release limit.
   absl::Status NoteReplayProgress(InputPartition* input);
   SourceRecord leg_record_;  // kRepartition: reused for every leg
+  std::string leg_value_;    // kRepartition: a leg being written
+  txflag::v1::RepartitionLeg leg_scratch_;  // for ReadLeg's uncommon forms
   // kInProcess: the last commit's batch, kept for its buffer.
   engine::StateBatch spare_batch_;
   // kInProcess: the commit job in flight and its data (declared last:
@@ -855,6 +870,7 @@ absl::Status Runner::Setup() {
                                 }));
 
   TXFLAG_ASSIGN_OR_RETURN(task_consumer_, CreateConsumer("txflag-run-tasks"));
+  task_queue_.reset(rd_kafka_queue_get_consumer(task_consumer_.get()));
   for (auto [consumer, topic] :
        {std::pair<rd_kafka_t*, const std::string*>{consumer_.get(),
                                                    &o_.input_topic},
@@ -1547,9 +1563,10 @@ absl::Status Runner::EmitReady(bool force) {
     if (best->queue.front()->event_ts > limit) return absl::OkStatus();
     TXFLAG_RETURN_IF_ERROR(Emit(best, best->queue.front().get()));
     best->emitted_next = best->queue.front()->offset + 1;
-    if (free_pending_.size() < kMaxQueuedPerInput) {
-      free_pending_.push_back(std::move(best->queue.front()));
-    }
+    // Always kept: the free list never outgrows the most ever queued at
+    // once (kMaxQueuedPerInput per input), and a cap below that made stage 1
+    // allocate and free a Pending, and its strings, for most payments.
+    free_pending_.push_back(std::move(best->queue.front()));
     best->queue.pop_front();
     if (best->paused && best->queue.size() < kMaxQueuedPerInput / 4 &&
         !input_paused_for_lag_) {
@@ -1584,14 +1601,16 @@ absl::Status Runner::Emit(InputPartition* input, Pending* pending) {
     value = scratch_;
   }
   const txflag::v1::PaymentView payment = record.fields();
-  for (const auto& [account, leg] :
-       {std::pair<std::string_view, const char*>{payment.debtor_account, "D"},
-        {payment.creditor_account, "C"}}) {
+  for (const auto& [account, side] :
+       {std::pair<std::string_view, LegSide>{payment.debtor_account,
+                                             LegSide::kDebit},
+        {payment.creditor_account, LegSide::kCredit}}) {
     if (account.empty()) continue;
     const int32_t partition = RepartitionOf(account, internal_partitions_);
+    leg_value_.clear();
+    txflag::v1::AppendLegWire({side, record.location, value}, &leg_value_);
     TXFLAG_RETURN_IF_ERROR(repartition_producer_->Produce(
-        account, value, "payment leg", record.location,
-        {{kLegHeader, leg}, {kSourceHeader, record.location}}, partition,
+        account, leg_value_, "payment leg", record.location, {}, partition,
         pending->timestamp_ms));
     if (auto it = tasks_.find(partition); it != tasks_.end()) {
       ++it->second->produced_here;
@@ -1600,6 +1619,32 @@ absl::Status Runner::Emit(InputPartition* input, Pending* pending) {
     Inc(metrics_.legs_produced);
   }
   return absl::OkStatus();
+}
+
+std::optional<txflag::v1::LegView> Runner::ReadLegMessage(
+    const rd_kafka_message_t* message) {
+  txflag::v1::LegView leg;
+  // Legs written by earlier versions, still in the topic after an upgrade.
+  // (Cheap when there are none: librdkafka parses headers only if present.)
+  const std::string_view side = HeaderValue(message, kLegHeader);
+  if (!side.empty()) {
+    if (side == "D") {
+      leg.side = LegSide::kDebit;
+    } else if (side == "C") {
+      leg.side = LegSide::kCredit;
+    } else if (side == kIdleMarker) {
+      leg.side = LegSide::kIdleMarker;
+    } else {
+      return std::nullopt;
+    }
+    leg.source = HeaderValue(message, kSourceHeader);
+    leg.payment = Payload(message);
+    return leg;
+  }
+  if (!txflag::v1::ReadLeg(Payload(message), &leg, &leg_scratch_)) {
+    return std::nullopt;
+  }
+  return leg;
 }
 
 absl::Status Runner::OnRepartitionMessage(const rd_kafka_message_t* message) {
@@ -1619,33 +1664,36 @@ absl::Status Runner::OnRepartitionMessage(const rd_kafka_message_t* message) {
   record.raw.clear();
   record.stream = 0;
   record.label.reset();
-  const std::string_view leg = HeaderValue(message, kLegHeader);
-  const std::string_view source = HeaderValue(message, kSourceHeader);
-  std::optional<KafkaLocation> where = ParseKafkaLocation(source);
+  const std::optional<txflag::v1::LegView> leg = ReadLegMessage(message);
+  std::optional<KafkaLocation> where;
+  if (leg.has_value()) where = ParseKafkaLocation(leg->source);
   rd_kafka_timestamp_type_t type;
   const int64_t timestamp_ms = rd_kafka_message_timestamp(message, &type);
+  const bool idle_marker = leg.has_value() && leg->side == LegSide::kIdleMarker;
   // Idle markers are not input: they do not postpone an idle exit.
-  if (leg != kIdleMarker) last_message_ = Clock::now();
-  if (leg == kIdleMarker && where.has_value() &&
-      where->topic == o_.input_topic && where->partition < input_partitions_) {
+  if (!idle_marker) last_message_ = received_at_;
+  if (idle_marker && where.has_value() && where->topic == o_.input_topic &&
+      where->partition < input_partitions_) {
     // Stage 1 says this input partition has nothing to send: it stops
     // holding the task's watermark back until its next leg.
     ++task.processed;
     return task.processor->SetStreamIdle(where->partition, true);
   }
-  if ((leg != "D" && leg != "C") || !where.has_value() ||
+  if (!leg.has_value() || idle_marker || !where.has_value() ||
       where->topic != o_.input_topic) {
     record.kind = SourceRecord::Kind::kReject;
     record.location = absl::StrCat(o_.repartition_topic, "/",
                                    message->partition, "@", message->offset);
-    record.reason =
-        absl::StrCat("repartition message without valid ", kLegHeader, " / ",
-                     kSourceHeader, " headers for input topic '",
-                     o_.input_topic, "' (was it written by another producer?)");
+    record.reason = absl::StrCat(
+        "repartition message that is not a txflag.v1.RepartitionLeg (or a "
+        "leg with ",
+        kLegHeader, " / ", kSourceHeader, " headers) from input topic '",
+        o_.input_topic, "' (was it written by another producer?)");
     record.raw = std::string(Payload(message));
     return ProcessInTask(&task, &record, timestamp_ms);
   }
-  const int64_t seq = where->offset * 2 + (leg == "C" ? 1 : 0);
+  const bool credit = leg->side == LegSide::kCredit;
+  const int64_t seq = where->offset * 2 + (credit ? 1 : 0);
   auto [last, inserted] = task.last_seq.try_emplace(where->partition, seq);
   if (!inserted) {
     if (seq <= last->second) {
@@ -1655,12 +1703,12 @@ absl::Status Runner::OnRepartitionMessage(const rd_kafka_message_t* message) {
     }
     last->second = seq;
   }
-  record.location.assign(source.data(), source.size());
+  record.location.assign(leg->source.data(), leg->source.size());
   // The record is processed before the message is destroyed: a view into
   // its bytes saves building a Payment message (as for in-process input).
-  internal::DecodePaymentMessageAsView(Payload(message),
-                                       PaymentEncoding::kProtobuf, &record);
-  record.legs = leg == "D" ? Legs::kDebit : Legs::kCredit;
+  internal::DecodePaymentMessageAsView(leg->payment, PaymentEncoding::kProtobuf,
+                                       &record);
+  record.legs = credit ? Legs::kCredit : Legs::kDebit;
   if (where->partition >= input_partitions_) {
     record.kind = SourceRecord::Kind::kReject;
     record.reason = absl::StrCat(
@@ -1947,10 +1995,11 @@ absl::Status Runner::SendIdleMarkers() {
     // restart) learns that this input partition holds nothing back.
     const std::string source =
         absl::StrCat(o_.input_topic, "/", p, "@", input.next);
+    leg_value_.clear();
+    txflag::v1::AppendLegWire({LegSide::kIdleMarker, source, {}}, &leg_value_);
     for (int32_t q = 0; q < internal_partitions_; ++q) {
       TXFLAG_RETURN_IF_ERROR(repartition_producer_->Produce(
-          "", "", "idle marker", source,
-          {{kLegHeader, kIdleMarker}, {kSourceHeader, source}}, q));
+          "", leg_value_, "idle marker", source, {}, q));
     }
     input.idle_marker_sent = Clock::now();
   }
@@ -1996,11 +2045,49 @@ void Runner::Close() {
   // Stage 1 first: its revocation flushes the legs it produced.
   consumer_queue_.reset();
   rd_kafka_consumer_close(consumer_.get());
+  task_queue_.reset();
   if (task_consumer_ != nullptr) rd_kafka_consumer_close(task_consumer_.get());
   in_process_task_ = nullptr;
   tasks_.clear();
   inputs_.clear();
   if (o_.ready != nullptr) o_.ready->store(false);
+}
+
+absl::Status Runner::ReadFetched(rd_kafka_queue_t* queue, int max, int* taken) {
+  // One batch read takes the queue's lock once for the whole group
+  // (rd_kafka_consumer_poll took it, and read the clock, per message); it
+  // serves rebalance and error events as the poll does. A group's values
+  // are prefetched before the first is decoded: the queue holds up to
+  // hundreds of thousands of messages, so each value's first read missed
+  // every cache (13% of ParsePaymentWire was its first instruction).
+  std::array<rd_kafka_message_t*, kPollGroup> group;
+  for (int read = 0; read < max;) {
+    const ssize_t got =
+        rd_kafka_consume_batch_queue(queue, 0, group.data(), group.size());
+    const size_t n = got > 0 ? static_cast<size_t>(got) : 0;
+    if (n > 0) received_at_ = Clock::now();
+    for (size_t i = 0; i < n; ++i) {
+      const rd_kafka_message_t* m = group[i];
+      for (size_t at = 0; at < m->len; at += 64) {
+        __builtin_prefetch(static_cast<const char*>(m->payload) + at);
+      }
+    }
+    for (size_t i = 0; i < n; ++i) {
+      // On an error the run ends: the rest of the group is dropped
+      // unprocessed, and read again from the last commit next time.
+      absl::Status status = OnMessage(group[i]);
+      rd_kafka_message_destroy(group[i]);
+      if (!status.ok()) {
+        for (size_t j = i + 1; j < n; ++j) rd_kafka_message_destroy(group[j]);
+        return status;
+      }
+    }
+    read += static_cast<int>(n);
+    *taken += static_cast<int>(n);
+    PublishCounts();
+    if (n < group.size()) break;
+  }
+  return absl::OkStatus();
 }
 
 absl::Status Runner::Run() {
@@ -2024,13 +2111,8 @@ absl::Status Runner::Run() {
     // Stage 2 first: the tasks' legs.
     int task_messages = 0;
     if (task_consumer_ != nullptr) {
-      for (; task_messages < 5000; ++task_messages) {
-        internal::MessagePtr leg(
-            rd_kafka_consumer_poll(task_consumer_.get(), 0));
-        if (leg == nullptr) break;
-        TXFLAG_RETURN_IF_ERROR(OnMessage(leg.get()));
-      }
-      PublishCounts();
+      TXFLAG_RETURN_IF_ERROR(
+          ReadFetched(task_queue_.get(), 5000, &task_messages));
       TXFLAG_RETURN_IF_ERROR(callback_status_);
     }
     internal::MessagePtr message(
@@ -2039,42 +2121,9 @@ absl::Status Runner::Run() {
     if (message != nullptr) {
       received_at_ = Clock::now();
       TXFLAG_RETURN_IF_ERROR(OnMessage(message.get()));
-      // Take what else is already fetched before emitting, in groups: a
-      // group's values are prefetched before the first is decoded. (The
-      // consumer's queue holds up to hundreds of thousands of messages, so
-      // each value's first read missed every cache: 13% of ParsePaymentWire
-      // was its first instruction.)
-      // One batch read takes the queue's lock once for the whole group
-      // (rd_kafka_consumer_poll took it, and read the clock, per message);
-      // it serves rebalance and error events as the poll does.
-      std::array<rd_kafka_message_t*, kPollGroup> group;
-      for (int taken = 0; taken < 1000;) {
-        const ssize_t got = rd_kafka_consume_batch_queue(
-            consumer_queue_.get(), 0, group.data(), group.size());
-        const size_t n = got > 0 ? static_cast<size_t>(got) : 0;
-        if (n > 0) received_at_ = Clock::now();
-        for (size_t i = 0; i < n; ++i) {
-          const rd_kafka_message_t* m = group[i];
-          for (size_t at = 0; at < m->len; at += 64) {
-            __builtin_prefetch(static_cast<const char*>(m->payload) + at);
-          }
-        }
-        for (size_t i = 0; i < n; ++i) {
-          // On an error the run ends: the rest of the group is dropped
-          // unprocessed, and read again from the last commit next time.
-          absl::Status status = OnMessage(group[i]);
-          rd_kafka_message_destroy(group[i]);
-          if (!status.ok()) {
-            for (size_t j = i + 1; j < n; ++j) {
-              rd_kafka_message_destroy(group[j]);
-            }
-            return status;
-          }
-        }
-        taken += static_cast<int>(n);
-        PublishCounts();
-        if (n < group.size()) break;
-      }
+      // Take what else is already fetched before emitting.
+      int taken = 0;
+      TXFLAG_RETURN_IF_ERROR(ReadFetched(consumer_queue_.get(), 1000, &taken));
       TXFLAG_RETURN_IF_ERROR(callback_status_);
     }
     TXFLAG_RETURN_IF_ERROR(EmitReady(/*force=*/false));

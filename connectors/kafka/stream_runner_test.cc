@@ -5,13 +5,16 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "connectors/kafka/dead_letter_sink.h"
 #include "connectors/kafka/internal/rdkafka_handles.h"
 #include "connectors/kafka/mock_cluster.h"
 #include "connectors/kafka/payment_producer.h"
@@ -21,6 +24,7 @@
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
 #include "proto/payment.pb.h"
+#include "proto/repartition.pb.h"
 #include "rules/rule_pack.h"
 
 namespace txflag::connectors::kafka {
@@ -55,15 +59,24 @@ class RawProducer {
     EXPECT_TRUE(rk.ok()) << rk.status();
     rk_ = std::move(*rk);
   }
-  void Send(const std::string& topic, int32_t partition,
-            const std::string& value) {
-    ASSERT_EQ(
-        rd_kafka_producev(
-            rk_.get(), RD_KAFKA_V_TOPIC(topic.c_str()),
-            RD_KAFKA_V_PARTITION(partition),
-            RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
-            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END),
-        RD_KAFKA_RESP_ERR_NO_ERROR);
+  void Send(
+      const std::string& topic, int32_t partition, const std::string& value,
+      const std::string& key = "",
+      const std::vector<std::pair<std::string, std::string>>& headers = {}) {
+    rd_kafka_headers_t* hdrs = rd_kafka_headers_new(headers.size());
+    for (const auto& [name, v] : headers) {
+      rd_kafka_header_add(hdrs, name.data(), static_cast<ssize_t>(name.size()),
+                          v.data(), static_cast<ssize_t>(v.size()));
+    }
+    const rd_kafka_resp_err_t err = rd_kafka_producev(
+        rk_.get(), RD_KAFKA_V_TOPIC(topic.c_str()),
+        RD_KAFKA_V_PARTITION(partition),
+        RD_KAFKA_V_KEY(const_cast<char*>(key.data()), key.size()),
+        RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
+        RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+        RD_KAFKA_V_END);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) rd_kafka_headers_destroy(hdrs);
+    ASSERT_EQ(err, RD_KAFKA_RESP_ERR_NO_ERROR);
     rd_kafka_poll(rk_.get(), 0);
   }
   void Flush() {
@@ -281,16 +294,24 @@ TEST_P(RepartitionLegs, CarryTheInputPaymentWhateverItsEncoding) {
                                  "txflag.repartition", 2, 100000, 3000);
   ASSERT_TRUE(read.ok()) << read.status();
   int legs = 0, matched = 0;
-  for (const testing::ConsumedMessage& leg : *read) {
-    std::string mark;
-    for (const auto& [k, v] : leg.headers) {
-      if (k == kLegHeader) mark = v;
+  for (const testing::ConsumedMessage& message : *read) {
+    // A txflag.v1.RepartitionLeg, read with protobuf (the engine writes it
+    // by hand), with no headers.
+    EXPECT_TRUE(message.headers.empty()) << message.key;
+    txflag::v1::RepartitionLeg leg;
+    if (!leg.ParseFromString(message.value)) {
+      ADD_FAILURE() << "message keyed " << message.key
+                    << " is not a RepartitionLeg";
+      continue;
     }
-    if (mark == kIdleMarker) continue;
+    if (leg.side() == txflag::v1::RepartitionLeg::IDLE_MARKER) {
+      EXPECT_TRUE(message.key.empty());
+      continue;
+    }
     ++legs;
     Payment carried;
-    if (!carried.ParseFromString(leg.value)) {
-      ADD_FAILURE() << "leg keyed " << leg.key << " is not a Payment";
+    if (!carried.ParseFromString(leg.payment())) {
+      ADD_FAILURE() << "leg keyed " << message.key << " carries no Payment";
       continue;
     }
     for (const Payment& p : sent) {
@@ -298,8 +319,13 @@ TEST_P(RepartitionLegs, CarryTheInputPaymentWhateverItsEncoding) {
       EXPECT_TRUE(
           google::protobuf::util::MessageDifferencer::Equals(p, carried))
           << p.ShortDebugString() << " vs " << carried.ShortDebugString();
-      EXPECT_EQ(leg.key,
-                mark == "D" ? p.debtor_account() : p.creditor_account());
+      ASSERT_TRUE(leg.side() == txflag::v1::RepartitionLeg::DEBIT ||
+                  leg.side() == txflag::v1::RepartitionLeg::CREDIT);
+      EXPECT_EQ(message.key, leg.side() == txflag::v1::RepartitionLeg::DEBIT
+                                 ? p.debtor_account()
+                                 : p.creditor_account());
+      // Where stage 1 read it: payments/<partition>@<offset>.
+      EXPECT_EQ(leg.source().rfind("payments/", 0), 0u) << leg.source();
       ++matched;
     }
   }
@@ -318,6 +344,75 @@ INSTANTIATE_TEST_SUITE_P(
       return std::string(info.param == PaymentEncoding::kProtobuf ? "Protobuf"
                                                                   : "Json");
     });
+
+// Stage 2 reads the legs an earlier txflag wrote (the Payment as the value,
+// the side and source in headers), which an upgrade can find in the topic,
+// and dead-letters a message that is neither, with its repartition location.
+TEST(RepartitionTopic, ReadsEarlierLegsAndDeadLettersForeignMessages) {
+  auto started = MockCluster::Start();
+  ASSERT_TRUE(started.ok()) << started.status();
+  MockCluster& cluster = **started;
+  for (const char* topic : {"payments", "alerts", "payments.dlq",
+                            "txflag.repartition", "txflag.changelog"}) {
+    ASSERT_TRUE(cluster.CreateTopic(topic, 2, 1).ok());
+  }
+  auto pack = rules::LoadRulePackOrDefault("");
+  ASSERT_TRUE(pack.ok()) << pack.status();
+  engine::MemoryStateStore store;
+  engine::MetricsRegistry registry;
+  std::atomic<bool> stop{false};
+  std::atomic<bool> ready{false};
+  StreamRunnerOptions o = TestOptions(cluster, StreamMode::kRepartition, &*pack,
+                                      &store, &registry, &stop, &ready);
+  o.allowed_lateness_seconds = 3600;
+  StreamRunSummary summary;
+  absl::Status status;
+  std::thread engine([&] { status = RunStream(o, &summary); });
+  ASSERT_TRUE(WaitFor([&] { return ready.load(); }, std::chrono::seconds(30)));
+
+  RawProducer producer(cluster);
+  Payment p;
+  ASSERT_TRUE(p.ParseFromString(EncodedPayment(1, 1000)));
+  // The debit leg as txflag wrote it up to 7b28626.
+  producer.Send("txflag.repartition", 0, p.SerializeAsString(),
+                p.debtor_account(),
+                {{kLegHeader, "D"}, {kSourceHeader, "payments/0@0"}});
+  // Not a leg: no headers, and the value is not a RepartitionLeg.
+  producer.Send("txflag.repartition", 1, "not a leg", "someone");
+  // A header leg whose side is unknown.
+  producer.Send("txflag.repartition", 1, p.SerializeAsString(),
+                p.creditor_account(),
+                {{kLegHeader, "X"}, {kSourceHeader, "payments/0@0"}});
+  producer.Flush();
+  engine::Counter* processed = ProcessedCounter(&registry);
+  ASSERT_NE(processed, nullptr);
+  EXPECT_TRUE(WaitFor([&] { return processed->value() >= 3; },
+                      std::chrono::seconds(20)))
+      << processed->value() << " processed";
+  stop.store(true);
+  engine.join();
+  ASSERT_TRUE(status.ok()) << status;
+  EXPECT_EQ(summary.records_processed, 3);
+  EXPECT_EQ(summary.dead_letters, 2);
+  auto dlq = testing::ReadTopic(cluster.bootstrap_servers(), "payments.dlq", 2,
+                                2, 5000);
+  ASSERT_TRUE(dlq.ok()) << dlq.status();
+  ASSERT_EQ(dlq->size(), 2u);
+  std::vector<std::string> raws;
+  for (const testing::ConsumedMessage& m : *dlq) {
+    std::map<std::string, std::string> h(m.headers.begin(), m.headers.end());
+    EXPECT_EQ(h[kDeadLetterTopicHeader], "txflag.repartition");
+    EXPECT_EQ(h[kDeadLetterPartitionHeader], "1");
+    EXPECT_NE(h[kDeadLetterReasonHeader].find("not a txflag.v1.RepartitionLeg"),
+              std::string::npos)
+        << h[kDeadLetterReasonHeader];
+    raws.push_back(m.value);
+  }
+  std::vector<std::string> expected = {"not a leg", p.SerializeAsString()};
+  std::sort(raws.begin(), raws.end());
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(raws, expected);
+}
 
 }  // namespace
 }  // namespace txflag::connectors::kafka
