@@ -1704,7 +1704,8 @@ int main(int argc, char** argv) {
           bare.rate, bare.feeder_rate, feeder_alone.rate,
           round_feeder_bound
               ? ": the consumer kept up with the feeder, so the ceiling is the "
-                "PRODUCER's (feeder-bound) and the ratios are conservative"
+                "PRODUCER's (feeder-bound): a bare consumer could read faster, "
+                "and the ratios overstate the engine's share of it"
               : ": the consumer, not the feeder, was the limit");
       std::fflush(stdout);
     }
