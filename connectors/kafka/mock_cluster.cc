@@ -151,4 +151,18 @@ absl::Status MockCluster::SetPartitionLeader(std::string_view topic,
       absl::StrCat("mock cluster: leader of ", name, "/", partition));
 }
 
+absl::Status MockCluster::SetGroupCoordinator(std::string_view group,
+                                              int32_t broker_id) {
+  if (broker_id == kAllBrokers) {
+    return absl::InvalidArgumentError(
+        "mock cluster: a group has one coordinator, not every broker");
+  }
+  TXFLAG_RETURN_IF_ERROR(CheckBrokerId(broker_id));
+  const std::string name(group);
+  return internal::KafkaStatus(
+      rd_kafka_mock_coordinator_set(impl_->cluster.get(), "group", name.c_str(),
+                                    broker_id),
+      absl::StrCat("mock cluster: coordinator of group ", name));
+}
+
 }  // namespace txflag::connectors::kafka

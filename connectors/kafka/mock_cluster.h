@@ -94,6 +94,11 @@ class MockCluster {
   absl::Status SetPartitionLeader(std::string_view topic, int32_t partition,
                                   int32_t broker_id);
 
+  // Makes broker `broker_id` the coordinator of consumer group `group`
+  // (offset commits and fetches, joins), for clients that look it up from
+  // now on. Errors as SetPartitionLeader.
+  absl::Status SetGroupCoordinator(std::string_view group, int32_t broker_id);
+
  private:
   struct Impl;
   explicit MockCluster(std::unique_ptr<Impl> impl);
