@@ -620,7 +620,12 @@ class Runner {
   // the release limit.
   absl::Status NoteReplayProgress(InputPartition* input);
   SourceRecord leg_record_;  // kRepartition: reused for every leg
-  std::string leg_value_;    // kRepartition: a leg being written
+  // kRepartition: input offsets taken at the last periodic commit, sent to
+  // the group once the repartition producer acknowledged every leg up to
+  // sequence unacknowledged_legs_ (see Commit).
+  internal::TopicPartitionListPtr unacknowledged_input_offsets_;
+  int64_t unacknowledged_legs_ = 0;
+  std::string leg_value_;                   // kRepartition: a leg being written
   txflag::v1::RepartitionLeg leg_scratch_;  // for ReadLeg's uncommon forms
   // kInProcess: the last commit's batch, kept for its buffer.
   engine::StateBatch spare_batch_;
@@ -1839,10 +1844,37 @@ absl::Status Runner::CommitInProcess(bool wait) {
 absl::Status Runner::Commit(bool sync_offsets) {
   if (!repartition()) return CommitInProcess(/*wait=*/sync_offsets);
   const auto start = Clock::now();
+  // Stage 1's input offsets may go to the group only once every leg emitted
+  // before them is acknowledged. On revocation and shutdown that is waited
+  // for; a periodic commit does not wait (the wait was a fifth of the
+  // engine's time in repartition mode): it sends the offsets taken at the
+  // previous commit if their legs are acknowledged by now, and keeps this
+  // commit's for the next. A crash then reads at most two commit intervals
+  // of input again, whose legs the tasks skip.
+  internal::TopicPartitionListPtr input_offsets;
   if (repartition_producer_ != nullptr) {
-    TXFLAG_RETURN_IF_ERROR(FlushWaiting("repartitioned legs", [&] {
-      return repartition_producer_->Flush(kFlushSliceMs);
-    }));
+    if (sync_offsets) {
+      TXFLAG_RETURN_IF_ERROR(FlushWaiting("repartitioned legs", [&] {
+        return repartition_producer_->Flush(kFlushSliceMs);
+      }));
+      input_offsets = InputOffsets();
+      unacknowledged_input_offsets_.reset();
+    } else {
+      if (unacknowledged_input_offsets_ != nullptr) {
+        absl::Status delivered =
+            repartition_producer_->WaitDelivered(unacknowledged_legs_, 0);
+        if (delivered.ok()) {
+          input_offsets = std::move(unacknowledged_input_offsets_);
+        } else if (delivered.code() != absl::StatusCode::kDeadlineExceeded) {
+          return delivered;
+        }
+      }
+      if (input_offsets != nullptr ||
+          unacknowledged_input_offsets_ == nullptr) {
+        unacknowledged_input_offsets_ = InputOffsets();
+        unacknowledged_legs_ = repartition_producer_->last_sequence();
+      }
+    }
   }
   TXFLAG_RETURN_IF_ERROR(
       FlushWaiting("alerts", [&] { return kafka_alerts_->Flush(); }));
@@ -1864,9 +1896,8 @@ absl::Status Runner::Commit(bool sync_offsets) {
       }
     }
   }
-  // Group offsets: the input's (what stage 1 emitted, now acknowledged) and,
-  // for lag monitoring only, the tasks'.
-  internal::TopicPartitionListPtr input_offsets = InputOffsets();
+  // Group offsets: the input's (what stage 1 emitted, acknowledged; see
+  // above) and, for lag monitoring only, the tasks'.
   internal::TopicPartitionListPtr task_offsets(
       rd_kafka_topic_partition_list_new(static_cast<int>(tasks_.size())));
   for (const auto& [p, task] : tasks_) {
@@ -1879,7 +1910,9 @@ absl::Status Runner::Commit(bool sync_offsets) {
        {std::pair<rd_kafka_t*, rd_kafka_topic_partition_list_t*>{
             consumer_.get(), input_offsets.get()},
         {task_consumer_.get(), task_offsets.get()}}) {
-    if (consumer == nullptr || offsets->cnt == 0) continue;
+    if (consumer == nullptr || offsets == nullptr || offsets->cnt == 0) {
+      continue;
+    }
     // A failure only means some legs are produced again (and skipped by
     // the tasks).
     absl::Status status = internal::KafkaStatus(

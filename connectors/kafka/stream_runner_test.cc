@@ -345,6 +345,94 @@ INSTANTIATE_TEST_SUITE_P(
                                                                   : "Json");
     });
 
+// The offset group `group` committed for `topic`/`partition`, asked of the
+// brokers; -1 for none, -2 on an error.
+int64_t CommittedOffset(const MockCluster& cluster, const std::string& group,
+                        const std::string& topic, int32_t partition) {
+  auto conf =
+      internal::NewConf({{"bootstrap.servers", cluster.bootstrap_servers()},
+                         {"group.id", group},
+                         {"enable.auto.commit", "false"},
+                         {"log_level", "2"}});
+  if (!conf.ok()) return -2;
+  auto rk = internal::NewHandle(RD_KAFKA_CONSUMER, std::move(*conf));
+  if (!rk.ok()) return -2;
+  internal::TopicPartitionListPtr list(rd_kafka_topic_partition_list_new(1));
+  rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), partition);
+  if (rd_kafka_committed(rk->get(), list.get(), 5000) !=
+      RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return -2;
+  }
+  const int64_t offset = list->elems[0].offset;
+  return offset >= 0 ? offset : -1;
+}
+
+// Stage 1 sends its input offsets to the group only once every leg emitted
+// before them is acknowledged, and a periodic commit does not wait for that.
+// Here the repartition topic's broker answers 3 s late: the group's offset
+// for the input must stay short of the 5 payments while their legs are
+// unacknowledged (committing at once, as a commit that forgot the legs
+// would, puts it at 5 within 200 ms), and reach them once they are.
+TEST(RepartitionTopic, InputOffsetsWaitForTheirLegs) {
+  auto started = MockCluster::Start();
+  ASSERT_TRUE(started.ok()) << started.status();
+  MockCluster& cluster = **started;
+  for (const char* topic : {"payments", "alerts", "payments.dlq",
+                            "txflag.repartition", "txflag.changelog"}) {
+    ASSERT_TRUE(cluster.CreateTopic(topic, 1, 1).ok());
+    ASSERT_TRUE(
+        cluster
+            .SetPartitionLeader(
+                topic, 0, std::string(topic) == "txflag.repartition" ? 2 : 1)
+            .ok());
+  }
+  ASSERT_TRUE(cluster.SetGroupCoordinator("txflag", 1).ok());
+  auto pack = rules::LoadRulePackOrDefault("");
+  ASSERT_TRUE(pack.ok()) << pack.status();
+  engine::MemoryStateStore store;
+  engine::MetricsRegistry registry;
+  std::atomic<bool> stop{false};
+  std::atomic<bool> ready{false};
+  StreamRunnerOptions o = TestOptions(cluster, StreamMode::kRepartition, &*pack,
+                                      &store, &registry, &stop, &ready);
+  o.allowed_lateness_seconds = 3600;
+  StreamRunSummary summary;
+  absl::Status status;
+  std::thread engine([&] { status = RunStream(o, &summary); });
+  ASSERT_TRUE(WaitFor([&] { return ready.load(); }, std::chrono::seconds(30)));
+
+  ASSERT_TRUE(cluster.SetBrokerRtt(2, 3000).ok());
+  RawProducer producer(cluster);
+  for (int i = 0; i < 5; ++i) {
+    producer.Send("payments", 0, EncodedPayment(i, 1000 + i));
+  }
+  producer.Flush();
+  // Stage 1 emits the legs once the partition is caught up and idle (300 ms
+  // of silence); their acknowledgements come 3 s after they are sent.
+  auto legs =
+      registry.GetCounter("txflag_repartition_legs_produced_total",
+                          "Payment legs produced to the repartition topic.");
+  ASSERT_TRUE(legs.ok()) << legs.status();
+  ASSERT_TRUE(
+      WaitFor([&] { return (*legs)->value() >= 10; }, std::chrono::seconds(10)))
+      << (*legs)->value() << " legs emitted";
+  const auto emitted = Clock::now();
+  while (Clock::now() - emitted < std::chrono::milliseconds(2000)) {
+    const int64_t committed = CommittedOffset(cluster, "txflag", "payments", 0);
+    EXPECT_GE(committed, -1);
+    EXPECT_LT(committed, 5) << "committed before its legs were acknowledged";
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_TRUE(WaitFor(
+      [&] { return CommittedOffset(cluster, "txflag", "payments", 0) == 5; },
+      std::chrono::seconds(20)));
+  ASSERT_TRUE(cluster.SetBrokerRtt(2, 0).ok());
+  stop.store(true);
+  engine.join();
+  ASSERT_TRUE(status.ok()) << status;
+  ExpectNoDeadLetters(cluster, summary.dead_letters);
+}
+
 // Stage 2 reads the legs an earlier txflag wrote (the Payment as the value,
 // the side and source in headers), which an upgrade can find in the topic,
 // and dead-letters a message that is neither, with its repartition location.
