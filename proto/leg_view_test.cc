@@ -116,9 +116,18 @@ TEST(LegView, RejectsWhatIsNotALeg) {
 
   // A Payment is not a leg (what an older txflag wrote as the value, with
   // the leg in headers, or another producer's message).
+  // Whatever fields it has: its field 1 (id) is a string where the leg's
+  // side is a number, so the side stays unspecified.
   Payment p;
   p.set_id("p-1");
   p.set_debtor_account("A");
+  EXPECT_FALSE(ReadLeg(p.SerializeAsString(), &leg, &scratch));
+  p.clear_id();
+  p.mutable_timestamp()->set_seconds(1000);
+  p.set_creditor_account("B");
+  p.set_amount_minor(5);
+  EXPECT_FALSE(ReadLeg(p.SerializeAsString(), &leg, &scratch));
+  p.clear_timestamp();
   EXPECT_FALSE(ReadLeg(p.SerializeAsString(), &leg, &scratch));
   EXPECT_FALSE(ReadLeg("not protobuf at all", &leg, &scratch));
   EXPECT_FALSE(ReadLeg("", &leg, &scratch));
