@@ -147,6 +147,55 @@ void ExpectNoDeadLetters(const MockCluster& cluster, int64_t count) {
   }
 }
 
+// RunStream on a thread of this process, against a fresh mock cluster with
+// the five topics it uses (`partitions` each, group "txflag"), the default
+// pack, in-memory state and TestOptions: the setup of most tests here.
+//   RunningEngine e;
+//   ASSERT_NO_FATAL_FAILURE(e.Create(StreamMode::kRepartition, 2));
+//   e.o.allowed_lateness_seconds = 3600;       // options, before Start()
+//   ASSERT_NO_FATAL_FAILURE(e.Start());        // returns once ready
+//   ... produce to e.cluster(), watch e.registry ...
+//   ASSERT_TRUE(e.Stop().ok());                // then e.summary
+struct RunningEngine {
+  void Create(StreamMode mode, int partitions) {
+    auto started = MockCluster::Start();
+    ASSERT_TRUE(started.ok()) << started.status();
+    cluster_ = std::move(*started);
+    for (const char* topic : {"payments", "alerts", "payments.dlq",
+                              "txflag.repartition", "txflag.changelog"}) {
+      ASSERT_TRUE(cluster_->CreateTopic(topic, partitions, 1).ok());
+    }
+    auto loaded = rules::LoadRulePackOrDefault("");
+    ASSERT_TRUE(loaded.ok()) << loaded.status();
+    pack = std::make_unique<rules::CompiledPack>(std::move(*loaded));
+    o = TestOptions(*cluster_, mode, pack.get(), &store, &registry, &stop,
+                    &ready);
+  }
+  void Start() {
+    engine = std::thread([this] { status = RunStream(o, &summary); });
+    ASSERT_TRUE(
+        WaitFor([&] { return ready.load(); }, std::chrono::seconds(30)));
+  }
+  absl::Status Stop() {
+    stop.store(true);
+    if (engine.joinable()) engine.join();
+    return status;
+  }
+  ~RunningEngine() { Stop().IgnoreError(); }
+  MockCluster& cluster() { return *cluster_; }
+
+  std::unique_ptr<MockCluster> cluster_;
+  std::unique_ptr<rules::CompiledPack> pack;
+  engine::MemoryStateStore store;
+  engine::MetricsRegistry registry;
+  std::atomic<bool> stop{false};
+  std::atomic<bool> ready{false};
+  StreamRunnerOptions o;
+  StreamRunSummary summary;
+  absl::Status status;
+  std::thread engine;
+};
+
 // A partition that goes quiet because its broker is slow to answer (here:
 // every response of partition 1's leader delayed 4 s) is not idle: its next
 // payment is on its way. Taking it for idle (as txflag did when it trusted
@@ -245,30 +294,15 @@ INSTANTIATE_TEST_SUITE_P(
 class RepartitionLegs : public ::testing::TestWithParam<PaymentEncoding> {};
 
 TEST_P(RepartitionLegs, CarryTheInputPaymentWhateverItsEncoding) {
-  auto started = MockCluster::Start();
-  ASSERT_TRUE(started.ok()) << started.status();
-  MockCluster& cluster = **started;
-  for (const char* topic : {"payments", "alerts", "payments.dlq",
-                            "txflag.repartition", "txflag.changelog"}) {
-    ASSERT_TRUE(cluster.CreateTopic(topic, 2, 1).ok());
-  }
-  auto pack = rules::LoadRulePackOrDefault("");
-  ASSERT_TRUE(pack.ok()) << pack.status();
-  engine::MemoryStateStore store;
-  engine::MetricsRegistry registry;
-  std::atomic<bool> stop{false};
-  std::atomic<bool> ready{false};
-  StreamRunnerOptions o = TestOptions(cluster, StreamMode::kRepartition, &*pack,
-                                      &store, &registry, &stop, &ready);
-  o.input_encoding = GetParam();
+  RunningEngine e;
+  ASSERT_NO_FATAL_FAILURE(e.Create(StreamMode::kRepartition, 2));
+  MockCluster& cluster = e.cluster();
+  e.o.input_encoding = GetParam();
   // The default hour: all 20 payments are within it whichever partition
   // is fetched first (with none, a partition found idle before the first
   // payment would let the other's payments make its own late).
-  o.allowed_lateness_seconds = 3600;
-  StreamRunSummary summary;
-  absl::Status status;
-  std::thread engine([&] { status = RunStream(o, &summary); });
-  ASSERT_TRUE(WaitFor([&] { return ready.load(); }, std::chrono::seconds(30)));
+  e.o.allowed_lateness_seconds = 3600;
+  ASSERT_NO_FATAL_FAILURE(e.Start());
 
   constexpr int kPayments = 20;
   std::vector<Payment> sent;
@@ -283,7 +317,7 @@ TEST_P(RepartitionLegs, CarryTheInputPaymentWhateverItsEncoding) {
     sent.push_back(p);
   }
   producer.Flush();
-  engine::Counter* processed = ProcessedCounter(&registry);
+  engine::Counter* processed = ProcessedCounter(&e.registry);
   ASSERT_NE(processed, nullptr);
   EXPECT_TRUE(WaitFor([&] { return processed->value() >= 2 * kPayments; },
                       std::chrono::seconds(20)))
@@ -331,10 +365,8 @@ TEST_P(RepartitionLegs, CarryTheInputPaymentWhateverItsEncoding) {
   }
   EXPECT_EQ(legs, 2 * kPayments);
   EXPECT_EQ(matched, 2 * kPayments);
-  stop.store(true);
-  engine.join();
-  ASSERT_TRUE(status.ok()) << status;
-  ExpectNoDeadLetters(cluster, summary.dead_letters);
+  ASSERT_TRUE(e.Stop().ok()) << e.status;
+  ExpectNoDeadLetters(cluster, e.summary.dead_letters);
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -374,12 +406,11 @@ int64_t CommittedOffset(const MockCluster& cluster, const std::string& group,
 // unacknowledged (committing at once, as a commit that forgot the legs
 // would, puts it at 5 within 200 ms), and reach them once they are.
 TEST(RepartitionTopic, InputOffsetsWaitForTheirLegs) {
-  auto started = MockCluster::Start();
-  ASSERT_TRUE(started.ok()) << started.status();
-  MockCluster& cluster = **started;
+  RunningEngine e;
+  ASSERT_NO_FATAL_FAILURE(e.Create(StreamMode::kRepartition, 1));
+  MockCluster& cluster = e.cluster();
   for (const char* topic : {"payments", "alerts", "payments.dlq",
                             "txflag.repartition", "txflag.changelog"}) {
-    ASSERT_TRUE(cluster.CreateTopic(topic, 1, 1).ok());
     ASSERT_TRUE(
         cluster
             .SetPartitionLeader(
@@ -387,19 +418,8 @@ TEST(RepartitionTopic, InputOffsetsWaitForTheirLegs) {
             .ok());
   }
   ASSERT_TRUE(cluster.SetGroupCoordinator("txflag", 1).ok());
-  auto pack = rules::LoadRulePackOrDefault("");
-  ASSERT_TRUE(pack.ok()) << pack.status();
-  engine::MemoryStateStore store;
-  engine::MetricsRegistry registry;
-  std::atomic<bool> stop{false};
-  std::atomic<bool> ready{false};
-  StreamRunnerOptions o = TestOptions(cluster, StreamMode::kRepartition, &*pack,
-                                      &store, &registry, &stop, &ready);
-  o.allowed_lateness_seconds = 3600;
-  StreamRunSummary summary;
-  absl::Status status;
-  std::thread engine([&] { status = RunStream(o, &summary); });
-  ASSERT_TRUE(WaitFor([&] { return ready.load(); }, std::chrono::seconds(30)));
+  e.o.allowed_lateness_seconds = 3600;
+  ASSERT_NO_FATAL_FAILURE(e.Start());
 
   ASSERT_TRUE(cluster.SetBrokerRtt(2, 3000).ok());
   RawProducer producer(cluster);
@@ -410,8 +430,8 @@ TEST(RepartitionTopic, InputOffsetsWaitForTheirLegs) {
   // Stage 1 emits the legs once the partition is caught up and idle (300 ms
   // of silence); their acknowledgements come 3 s after they are sent.
   auto legs =
-      registry.GetCounter("txflag_repartition_legs_produced_total",
-                          "Payment legs produced to the repartition topic.");
+      e.registry.GetCounter("txflag_repartition_legs_produced_total",
+                            "Payment legs produced to the repartition topic.");
   ASSERT_TRUE(legs.ok()) << legs.status();
   ASSERT_TRUE(
       WaitFor([&] { return (*legs)->value() >= 10; }, std::chrono::seconds(10)))
@@ -427,36 +447,19 @@ TEST(RepartitionTopic, InputOffsetsWaitForTheirLegs) {
       [&] { return CommittedOffset(cluster, "txflag", "payments", 0) == 5; },
       std::chrono::seconds(20)));
   ASSERT_TRUE(cluster.SetBrokerRtt(2, 0).ok());
-  stop.store(true);
-  engine.join();
-  ASSERT_TRUE(status.ok()) << status;
-  ExpectNoDeadLetters(cluster, summary.dead_letters);
+  ASSERT_TRUE(e.Stop().ok()) << e.status;
+  ExpectNoDeadLetters(cluster, e.summary.dead_letters);
 }
 
 // Stage 2 reads the legs an earlier txflag wrote (the Payment as the value,
 // the side and source in headers), which an upgrade can find in the topic,
 // and dead-letters a message that is neither, with its repartition location.
 TEST(RepartitionTopic, ReadsEarlierLegsAndDeadLettersForeignMessages) {
-  auto started = MockCluster::Start();
-  ASSERT_TRUE(started.ok()) << started.status();
-  MockCluster& cluster = **started;
-  for (const char* topic : {"payments", "alerts", "payments.dlq",
-                            "txflag.repartition", "txflag.changelog"}) {
-    ASSERT_TRUE(cluster.CreateTopic(topic, 2, 1).ok());
-  }
-  auto pack = rules::LoadRulePackOrDefault("");
-  ASSERT_TRUE(pack.ok()) << pack.status();
-  engine::MemoryStateStore store;
-  engine::MetricsRegistry registry;
-  std::atomic<bool> stop{false};
-  std::atomic<bool> ready{false};
-  StreamRunnerOptions o = TestOptions(cluster, StreamMode::kRepartition, &*pack,
-                                      &store, &registry, &stop, &ready);
-  o.allowed_lateness_seconds = 3600;
-  StreamRunSummary summary;
-  absl::Status status;
-  std::thread engine([&] { status = RunStream(o, &summary); });
-  ASSERT_TRUE(WaitFor([&] { return ready.load(); }, std::chrono::seconds(30)));
+  RunningEngine e;
+  ASSERT_NO_FATAL_FAILURE(e.Create(StreamMode::kRepartition, 2));
+  MockCluster& cluster = e.cluster();
+  e.o.allowed_lateness_seconds = 3600;
+  ASSERT_NO_FATAL_FAILURE(e.Start());
 
   RawProducer producer(cluster);
   Payment p;
@@ -472,16 +475,14 @@ TEST(RepartitionTopic, ReadsEarlierLegsAndDeadLettersForeignMessages) {
                 p.creditor_account(),
                 {{kLegHeader, "X"}, {kSourceHeader, "payments/0@0"}});
   producer.Flush();
-  engine::Counter* processed = ProcessedCounter(&registry);
+  engine::Counter* processed = ProcessedCounter(&e.registry);
   ASSERT_NE(processed, nullptr);
   EXPECT_TRUE(WaitFor([&] { return processed->value() >= 3; },
                       std::chrono::seconds(20)))
       << processed->value() << " processed";
-  stop.store(true);
-  engine.join();
-  ASSERT_TRUE(status.ok()) << status;
-  EXPECT_EQ(summary.records_processed, 3);
-  EXPECT_EQ(summary.dead_letters, 2);
+  ASSERT_TRUE(e.Stop().ok()) << e.status;
+  EXPECT_EQ(e.summary.records_processed, 3);
+  EXPECT_EQ(e.summary.dead_letters, 2);
   auto dlq = testing::ReadTopic(cluster.bootstrap_servers(), "payments.dlq", 2,
                                 2, 5000);
   ASSERT_TRUE(dlq.ok()) << dlq.status();
