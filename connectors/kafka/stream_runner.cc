@@ -590,7 +590,9 @@ class Runner {
   // that failed), and the backoff after the next failure.
   Clock::time_point idle_query_after_ = Clock::now();
   int64_t idle_query_backoff_ms_ = kIdleQueryBackoffMs;
-  bool outage_ = false;
+  // Set and cleared from whichever thread serves a client's callbacks
+  // (in-process commits run on another thread).
+  std::atomic<bool> outage_{false};
   Clock::time_point last_message_ = Clock::now();
   // When Run() last took messages from consumer_: the arrival time of each
   // (one clock read per group rather than per message).
@@ -637,8 +639,7 @@ class Runner {
 
 void Runner::OnClientError(std::string_view who, const absl::Status& status) {
   if (status.code() == absl::StatusCode::kUnavailable) {
-    if (outage_) return;
-    outage_ = true;
+    if (outage_.exchange(true)) return;
     LogEvent(LogLevel::kWarning, "brokers_unavailable",
              {{"client", std::string(who)},
               {"brokers", bootstrap_},
@@ -1321,8 +1322,8 @@ absl::Status Runner::OnMessage(const rd_kafka_message_t* message) {
     }
     return status;
   }
-  if (outage_) {
-    outage_ = false;
+  // A plain load first: this runs for every message.
+  if (outage_.load(std::memory_order_relaxed) && outage_.exchange(false)) {
     LogEvent(LogLevel::kInfo, "brokers_available", {{"brokers", bootstrap_}});
   }
   if (o_.input_topic == topic) {
