@@ -94,9 +94,12 @@ namespace txflag::connectors::kafka {
 
 enum class StreamMode { kRepartition, kInProcess };
 
-// Header names on repartition messages.
-inline constexpr char kLegHeader[] = "txflag.leg";
-inline constexpr char kSourceHeader[] = "txflag.src";
+// Repartition messages are txflag.v1.RepartitionLeg values
+// (proto/repartition.proto, proto/leg_view.h). Up to commit 7b28626 the
+// value was the bare Payment and these headers carried the rest; stage 2
+// still reads such legs (an upgrade can find them in the topic).
+inline constexpr char kLegHeader[] = "txflag.leg";  // "D", "C" or kIdleMarker
+inline constexpr char kSourceHeader[] = "txflag.src";  // "payments/3@1234"
 // txflag.leg of an idle marker: the input partition in txflag.src has
 // nothing to send for now (no key, no value).
 inline constexpr char kIdleMarker[] = "I";
