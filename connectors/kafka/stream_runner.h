@@ -21,17 +21,20 @@
 // a process reads its input partitions, merges them in event-time order and
 // produces each payment twice to the repartition topic: the debit leg keyed
 // by the debtor account, the credit leg keyed by the creditor account, to
-// partition Fnv1a64(account) % partitions, with headers txflag.leg ("D"/"C")
-// and txflag.src (the input location "<topic>/<partition>@<offset>"), and the
-// input message's timestamp. Its input offsets are committed to the group
-// once those legs are acknowledged (at-least-once). Stage 2: each repartition
+// partition Fnv1a64(account) % partitions, as a txflag.v1.RepartitionLeg
+// (side DEBIT or CREDIT, source = the input location
+// "<topic>/<partition>@<offset>", the payment) with the input message's
+// timestamp. Its input offsets are committed to the group once those legs
+// are acknowledged, at a later commit than the one that noted them
+// (at-least-once). Stage 2: each repartition
 // partition is one task with its own engine::Processor (state key prefix
 // "p<partition>/") that sees every leg of the accounts it owns. A task skips
 // a leg whose (source partition, offset, leg) is not newer than the last one
 // it took from that source partition, so legs repeated after a stage-1 crash
 // are never counted twice. A task's event-time watermark is the oldest of its
 // input partitions' (Processor::Options::streams): stage 1 sends an idle
-// marker (txflag.leg "I", no value) to every repartition partition for an
+// marker (a RepartitionLeg with side IDLE_MARKER, no key) to every
+// repartition partition for an
 // input partition that is caught up and silent, so only live partitions hold
 // it back; a dead process's partitions hold it until their new owner
 // resumes them.
