@@ -25,8 +25,9 @@
 // (side DEBIT or CREDIT, source = the input location
 // "<topic>/<partition>@<offset>", the payment) with the input message's
 // timestamp. Its input offsets are committed to the group once those legs
-// are acknowledged, at a later commit than the one that noted them
-// (at-least-once). Stage 2: each repartition
+// are acknowledged (a periodic commit sends those a previous commit noted;
+// revocation and shutdown flush the legs and send the current ones):
+// at-least-once. Stage 2: each repartition
 // partition is one task with its own engine::Processor (state key prefix
 // "p<partition>/") that sees every leg of the accounts it owns. A task skips
 // a leg whose (source partition, offset, leg) is not newer than the last one
