@@ -1,7 +1,10 @@
 // Micro-benchmarks of the per-payment path: CSV reading, window updates, each
-// rule of the default pack, and the whole processor on in-memory state.
+// rule of the default pack, the whole processor on in-memory state, and the
+// repartition leg's encoding.
 //
 //   build/bench/micro_bench --benchmark_min_time=0.5
+#include <librdkafka/rdkafka.h>
+
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -16,6 +19,7 @@
 #include "connectors/kafka/internal/payment_decoding.h"
 #include "engine/memory.h"
 #include "engine/processor.h"
+#include "proto/leg_view.h"
 #include "rules/rule_pack.h"
 #include "rules/text_match.h"
 #include "rules/window.h"
@@ -247,6 +251,77 @@ void BM_StreamMessages(benchmark::State& state) {
   state.SetItemsProcessed(rows);
 }
 BENCHMARK(BM_StreamMessages)->Unit(benchmark::kMillisecond);
+
+// A repartition leg's side and source, written and read back per leg:
+//   0: as Kafka headers (what txflag did up to 7b28626): the header list
+//      librdkafka allocates per produced message, and the list it allocates
+//      when a consumer asks for a message's headers, here built, searched
+//      and freed directly (librdkafka's own parse of the wire form, and the
+//      Kafka messages themselves, are not included);
+//   1: as a RepartitionLeg value, written and read by hand (proto/leg_view.h);
+//   2: the same message through protobuf's generated code.
+void BM_RepartitionLeg(benchmark::State& state) {
+  const std::string payment(130, 'p');  // a typical Payment's size
+  const std::string source = "payments/11@123456789";
+  std::string value;
+  txflag::v1::RepartitionLeg message, scratch;
+  int64_t legs = 0;
+  for (auto _ : state) {
+    for (int i = 0; i < 1000; ++i) {
+      const bool credit = (i & 1) != 0;
+      switch (state.range(0)) {
+        case 0: {
+          for (int side = 0; side < 2; ++side) {  // produced, then consumed
+            rd_kafka_headers_t* h = rd_kafka_headers_new(2);
+            rd_kafka_header_add(h, "txflag.leg", -1, credit ? "C" : "D", 1);
+            rd_kafka_header_add(h, "txflag.src", -1, source.data(),
+                                static_cast<ssize_t>(source.size()));
+            const void* v = nullptr;
+            size_t n = 0;
+            rd_kafka_header_get_last(h, "txflag.leg", &v, &n);
+            benchmark::DoNotOptimize(v);
+            rd_kafka_header_get_last(h, "txflag.src", &v, &n);
+            benchmark::DoNotOptimize(v);
+            rd_kafka_headers_destroy(h);
+          }
+          break;
+        }
+        case 1: {
+          value.clear();
+          txflag::v1::AppendLegWire({credit ? txflag::v1::LegSide::kCredit
+                                            : txflag::v1::LegSide::kDebit,
+                                     source, payment},
+                                    &value);
+          txflag::v1::LegView leg;
+          if (!txflag::v1::ReadLeg(value, &leg, &scratch)) {
+            state.SkipWithError("leg not read");
+          }
+          benchmark::DoNotOptimize(leg.payment.data());
+          break;
+        }
+        default: {
+          message.set_side(credit ? txflag::v1::RepartitionLeg::CREDIT
+                                  : txflag::v1::RepartitionLeg::DEBIT);
+          message.set_source(source);
+          message.set_payment(payment);
+          value.clear();
+          message.SerializeToString(&value);
+          if (!scratch.ParseFromString(value)) {
+            state.SkipWithError("leg not parsed");
+          }
+          benchmark::DoNotOptimize(scratch.payment().data());
+          break;
+        }
+      }
+      ++legs;
+    }
+  }
+  state.SetItemsProcessed(legs);
+  state.SetLabel(state.range(0) == 0   ? "headers"
+                 : state.range(0) == 1 ? "RepartitionLeg, by hand"
+                                       : "RepartitionLeg, protobuf");
+}
+BENCHMARK(BM_RepartitionLeg)->Arg(0)->Arg(1)->Arg(2);
 
 }  // namespace
 }  // namespace txflag
