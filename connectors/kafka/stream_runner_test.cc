@@ -208,37 +208,23 @@ struct RunningEngine {
 class StreamRunnerModes : public ::testing::TestWithParam<StreamMode> {};
 
 TEST_P(StreamRunnerModes, PartitionBehindASlowBrokerIsNotTakenForIdle) {
-  auto started = MockCluster::Start();
-  ASSERT_TRUE(started.ok()) << started.status();
-  MockCluster& cluster = **started;
-  ASSERT_TRUE(cluster.CreateTopic("payments", 2, 1).ok());
+  RunningEngine e;
+  ASSERT_NO_FATAL_FAILURE(e.Create(GetParam(), 2));
+  MockCluster& cluster = e.cluster();
   // Everything but input partition 1 on broker 1 (the one kept fast).
   for (const char* topic :
        {"alerts", "payments.dlq", "txflag.repartition", "txflag.changelog"}) {
-    ASSERT_TRUE(cluster.CreateTopic(topic, 2, 1).ok());
     for (int32_t p = 0; p < 2; ++p) {
       ASSERT_TRUE(cluster.SetPartitionLeader(topic, p, 1).ok());
     }
   }
   ASSERT_TRUE(cluster.SetPartitionLeader("payments", 0, 1).ok());
   ASSERT_TRUE(cluster.SetPartitionLeader("payments", 1, 2).ok());
-
-  auto pack = rules::LoadRulePackOrDefault("");
-  ASSERT_TRUE(pack.ok()) << pack.status();
-  engine::MemoryStateStore store;
-  engine::MetricsRegistry registry;
-  std::atomic<bool> stop{false};
-  std::atomic<bool> ready{false};
-  StreamRunnerOptions o = TestOptions(cluster, GetParam(), &*pack, &store,
-                                      &registry, &stop, &ready);
-  StreamRunSummary summary;
-  absl::Status status;
-  std::thread engine([&] { status = RunStream(o, &summary); });
-  engine::Counter* processed = ProcessedCounter(&registry);
+  ASSERT_NO_FATAL_FAILURE(e.Start());
+  engine::Counter* processed = ProcessedCounter(&e.registry);
   ASSERT_NE(processed, nullptr);
 
   RawProducer producer(cluster);
-  ASSERT_TRUE(WaitFor([&] { return ready.load(); }, std::chrono::seconds(30)));
   // Warm up: each partition's first payment (the same event time, so that
   // neither is late whichever comes first) fetched through its leader.
   producer.Send("payments", 0, EncodedPayment(1, 900));
@@ -271,12 +257,10 @@ TEST_P(StreamRunnerModes, PartitionBehindASlowBrokerIsNotTakenForIdle) {
       << processed->value() << " processed";
   ASSERT_TRUE(cluster.SetBrokerRtt(2, 0).ok());
   producer.Flush();
-  stop.store(true);
-  engine.join();
-  ASSERT_TRUE(status.ok()) << status;
-  EXPECT_EQ(summary.input_messages, 33);
-  EXPECT_EQ(summary.records_processed, static_cast<int64_t>(records));
-  ExpectNoDeadLetters(cluster, summary.dead_letters);
+  ASSERT_TRUE(e.Stop().ok()) << e.status;
+  EXPECT_EQ(e.summary.input_messages, 33);
+  EXPECT_EQ(e.summary.records_processed, static_cast<int64_t>(records));
+  ExpectNoDeadLetters(cluster, e.summary.dead_letters);
 }
 
 INSTANTIATE_TEST_SUITE_P(
