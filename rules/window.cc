@@ -157,6 +157,19 @@ void Window::ReleaseDay(int32_t day) {
   if (--it->second == 0) days_.erase(it);
 }
 
+bool Window::HoldsRepeatOf(const Leg& leg, std::string_view payment_id) const {
+  if (payment_id.empty()) return false;
+  // Legs are in ts order, so a repeat sits among the last ones.
+  for (size_t i = legs_.size(); i > head_ && legs_[i - 1].ts == leg.ts; --i) {
+    const Leg& held = legs_[i - 1];
+    if (held.payment_id == payment_id && held.direction == leg.direction &&
+        held.counterparty == leg.counterparty && held.amount == leg.amount) {
+      return true;
+    }
+  }
+  return false;
+}
+
 void Window::Add(Leg leg) {
   assert(empty() || legs_.back().ts <= leg.ts);
   assert(leg.local_hour < 24);

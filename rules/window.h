@@ -45,6 +45,13 @@ class Window {
   // processes in event-time order); a violation is a programmer error.
   void Add(Leg leg);
 
+  // Whether the window already holds this very leg: one with the same ts,
+  // payment id, direction, counterparty and amount (the same payment
+  // delivered twice by an at-least-once upstream). Legs with an empty
+  // payment id are never taken for repeats. `leg.ts` must be >= the newest
+  // leg's (the order Add requires); O(legs at that ts).
+  bool HoldsRepeatOf(const Leg& leg, std::string_view payment_id) const;
+
   // Drops every leg with ts < min_ts. Returns how many were dropped.
   size_t EvictOlderThan(int64_t min_ts);
 

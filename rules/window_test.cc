@@ -48,6 +48,35 @@ TEST(Window, AddKeepsAggregates) {
   EXPECT_EQ(w.legs().back().ts, 300);
 }
 
+TEST(Window, HoldsRepeatOfOnlyAnIdenticalLegAtTheNewestTimestamp) {
+  Window w;
+  w.Add(MakeLeg(100, 500, 7, 0, 12, "a"));
+  w.Add(MakeLeg(200, 500, 7, 0, 12, "b"));
+  w.Add(MakeLeg(200, 300, 8, 0, 12, "c"));
+  EXPECT_TRUE(w.HoldsRepeatOf(MakeLeg(200, 500, 7), "b"));
+  EXPECT_TRUE(w.HoldsRepeatOf(MakeLeg(200, 300, 8), "c"));
+  // Any field that differs makes it another leg: a reused id, or the other
+  // side of a transfer to oneself.
+  EXPECT_FALSE(w.HoldsRepeatOf(MakeLeg(200, 501, 7), "b"));
+  EXPECT_FALSE(w.HoldsRepeatOf(MakeLeg(200, 500, 9), "b"));
+  EXPECT_FALSE(w.HoldsRepeatOf(MakeLeg(201, 500, 7), "b"));
+  EXPECT_FALSE(w.HoldsRepeatOf(MakeLeg(200, 500, 7), "x"));
+  Leg outgoing = MakeLeg(200, 500, 7);
+  outgoing.direction = txflag::v1::OUTGOING;
+  EXPECT_FALSE(w.HoldsRepeatOf(outgoing, "b"));
+  // "a" is older than the newest legs: a leg at ts 200 cannot repeat it.
+  EXPECT_FALSE(w.HoldsRepeatOf(MakeLeg(200, 500, 7), "a"));
+  // Without an id nothing can be told apart.
+  Window anonymous;
+  Leg no_id = MakeLeg(100, 500, 7);
+  no_id.payment_id.clear();
+  anonymous.Add(no_id);
+  EXPECT_FALSE(anonymous.HoldsRepeatOf(no_id, ""));
+  // Evicted legs are not held.
+  w.EvictOlderThan(201);
+  EXPECT_FALSE(w.HoldsRepeatOf(MakeLeg(200, 500, 7), "b"));
+}
+
 TEST(Window, EvictOlderThanIsExclusiveAtTheBoundary) {
   Window w;
   w.Add(MakeLeg(100, 1, 1));
