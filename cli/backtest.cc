@@ -62,6 +62,12 @@ std::string FormatReport(const BacktestOptions& options,
       &out,
       "  late            %14s   (beyond %d s lateness, also in rejects.csv)\n",
       WithThousands(s.late()), options.allowed_lateness_seconds);
+  if (s.repeated_legs() > 0) {
+    absl::StrAppendFormat(
+        &out,
+        "  repeated legs   %14s   (payments delivered twice, counted once)\n",
+        WithThousands(s.repeated_legs()));
+  }
   if (s.payments() > 0) {
     absl::StrAppend(&out, "  event time       ",
                     FormatUtcTimestamp(s.min_event_ts()), " .. ",
@@ -129,6 +135,7 @@ std::string SummaryJson(const BacktestOptions& options,
   w.Key("payments").Int(s.payments());
   w.Key("rejected").Int(s.rejected());
   w.Key("late").Int(s.late());
+  w.Key("repeated_legs").Int(s.repeated_legs());
   w.Key("allowed_lateness_seconds").Int(options.allowed_lateness_seconds);
   if (s.payments() > 0) {
     w.Key("first_event").String(FormatUtcTimestamp(s.min_event_ts()));

@@ -546,6 +546,17 @@ absl::Status Processor::ProcessLeg(const txflag::v1::PaymentView& payment,
               ? CounterpartyHash(payment.creditor_account,
                                  payment.creditor_name)
               : CounterpartyHash(payment.debtor_account, payment.debtor_name);
+      // A payment delivered twice (an at-least-once upstream, a replayed
+      // extract) would count twice in every window and raise revisions
+      // without new evidence. The first rule that keeps the leg kept the
+      // earlier copy, at the same ts, so its window is enough to tell.
+      if (state->windows[i] != nullptr &&
+          state->windows[i]->HoldsRepeatOf(*leg, payment.id)) {
+        auto* stats = checkpoint_.mutable_stats();
+        stats->set_repeated_legs(stats->repeated_legs() + 1);
+        if (options_.on_repeated_leg) options_.on_repeated_leg();
+        return absl::OkStatus();
+      }
     }
     std::unique_ptr<rules::Window>& slot = state->windows[i];
     if (slot == nullptr) slot = std::make_unique<rules::Window>();

@@ -102,6 +102,10 @@ class Processor {
     // histogram). Sampling keeps the clock reads off the hot path.
     int evaluation_sample_every = 0;
     std::function<void(double seconds)> on_rule_evaluation;
+    // Called for each leg skipped as a repeat (Stats::repeated_legs): the
+    // account's windows already hold the same payment id with the same
+    // time, direction, counterparty and amount. Rare; for a metric.
+    std::function<void()> on_repeated_leg;
 
     absl::Status Validate() const;
   };

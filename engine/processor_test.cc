@@ -113,6 +113,72 @@ TEST(Processor, ExtendsOneAlertPerAccountAndRuleWithinSuppression) {
   EXPECT_EQ(run.stats.alert_revisions(), 4);
 }
 
+// An at-least-once upstream delivers some payments twice; each must count
+// once in the windows, and raise no revision without new evidence.
+TEST(Processor, APaymentDeliveredTwiceCountsOnce) {
+  rules::CompiledPack pack = testing::MakeCountPack();
+  std::vector<SourceRecord> records = FanIn("victim", 2);
+  records.push_back(records[0]);  // two copies of p0: fan_in needs 3 legs
+  records.push_back(records[1]);
+  RunResult run = RunAll(pack, records);
+  EXPECT_TRUE(run.alerts.empty());
+  // Both sides of both repeats: the payers' fan_out windows keep their legs
+  // too.
+  EXPECT_EQ(run.stats.repeated_legs(), 4);
+
+  records.push_back(FanIn("victim", 3)[2]);
+  records.push_back(records.back());
+  int repeats_seen = 0;
+  Processor::Options options;
+  options.on_repeated_leg = [&] { ++repeats_seen; };
+  run = RunAll(pack, records, options);
+  ASSERT_EQ(run.alerts.size(), 1u);
+  EXPECT_EQ(run.alerts[0].revision(), 1u);
+  EXPECT_EQ(run.alerts[0].evidence().aggregates(0).value(), 3);
+  EXPECT_EQ(run.stats.repeated_legs(), 6);
+  EXPECT_EQ(repeats_seen, 6);
+}
+
+TEST(Processor, ARepeatIsRecognisedAfterARestart) {
+  rules::CompiledPack pack = testing::MakeCountPack();
+  std::vector<SourceRecord> records = FanIn("victim", 2);
+  MemoryStateStore store;
+  MemoryRejectSink rejects;
+  {
+    auto processor = *Processor::Open(&pack, {}, &store, &rejects, nullptr);
+    for (auto r : records) ASSERT_TRUE(processor->Process(&r).ok());
+    ASSERT_TRUE(processor->Drain().ok());
+    ASSERT_TRUE(processor->Commit("2").ok());
+  }
+  auto processor = *Processor::Open(&pack, {}, &store, &rejects, nullptr);
+  SourceRecord again = records[1];
+  ASSERT_TRUE(processor->Process(&again).ok());
+  ASSERT_TRUE(processor->Drain().ok());
+  EXPECT_EQ(processor->stats().repeated_legs(), 2);
+  std::vector<Alert> alerts;
+  ASSERT_TRUE(
+      processor->ForEachAlert([&](const Alert& a) { alerts.push_back(a); })
+          .ok());
+  EXPECT_TRUE(alerts.empty());
+}
+
+TEST(Processor, AReusedIdWithOtherContentIsNotARepeat) {
+  rules::CompiledPack pack = testing::MakeCountPack();
+  std::vector<SourceRecord> records = FanIn("victim", 2);
+  // Same id and time as p1 but another amount, and another payer: both are
+  // other payments as far as the engine can tell, and count.
+  SourceRecord other_amount = records[1];
+  other_amount.payment.set_amount_minor(records[1].payment.amount_minor() + 1);
+  SourceRecord other_payer = records[1];
+  other_payer.payment.set_debtor_account("someone-else");
+  records.push_back(other_amount);
+  records.push_back(other_payer);
+  RunResult run = RunAll(pack, records);
+  ASSERT_EQ(run.alerts.size(), 1u);
+  EXPECT_EQ(run.alerts[0].evidence().aggregates(0).value(), 4);
+  EXPECT_EQ(run.stats.repeated_legs(), 0);
+}
+
 TEST(Processor, RaisesANewAlertAfterTheSuppressionPeriod) {
   rules::CompiledPack pack = testing::MakeCountPack();
   std::vector<SourceRecord> records = FanIn("victim", 3, "2024-05-01");

@@ -3,6 +3,7 @@
 // reader on the shared LI-Small patterns.
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <set>
 #include <sstream>
@@ -96,6 +97,34 @@ TEST_F(GeneratedPopulation, AlertsCarryEvidenceAndTheRulePack) {
     EXPECT_THAT(a.rule_pack().content_hash(), HasSubstr("sha256:"));
   }
   EXPECT_THAT(*summary_, HasSubstr("precision"));
+}
+
+// The same file with every third payment delivered twice in a row (an
+// upstream that retried): the copies count once, so the alerts are exactly
+// those of the clean file, byte for byte, and the summary counts the
+// skipped legs.
+TEST_F(GeneratedPopulation, PaymentsDeliveredTwiceGiveTheSameAlerts) {
+  std::ifstream in(*dir_ + "/data/payments.csv");
+  std::ofstream out(*dir_ + "/twice.csv");
+  std::string line;
+  int64_t row = 0;
+  while (std::getline(in, line)) {
+    out << line << "\n";
+    if (row++ > 0 && row % 3 == 0) out << line << "\n";
+  }
+  out.close();
+  CommandResult bt =
+      RunCommand({TxflagBinary(), "backtest", "--input", *dir_ + "/twice.csv",
+                  "--out", *dir_ + "/twice", "--no-progress"});
+  ASSERT_EQ(bt.exit_code, 0) << bt.err;
+  EXPECT_THAT(bt.out, HasSubstr("repeated legs"));
+  auto slurp = [](const std::string& path) {
+    std::ifstream f(path);
+    return std::string(std::istreambuf_iterator<char>(f), {});
+  };
+  const std::string alerts = slurp(*dir_ + "/out/alerts.jsonl");
+  ASSERT_FALSE(alerts.empty());
+  EXPECT_EQ(slurp(*dir_ + "/twice/alerts.jsonl"), alerts);
 }
 
 TEST_F(GeneratedPopulation, FindsTheRingsThatShowIndicatorsThePackCovers) {
