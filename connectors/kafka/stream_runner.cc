@@ -104,6 +104,7 @@ struct Metrics {
   engine::Counter* legs_produced = nullptr;
   engine::Counter* processed = nullptr;
   engine::Counter* duplicates = nullptr;
+  engine::Counter* repeated_legs = nullptr;
   engine::Counter* dead_letters = nullptr;
   engine::Counter* revisions = nullptr;
   engine::Counter* commits = nullptr;
@@ -140,6 +141,12 @@ struct Metrics {
         r->GetCounter("txflag_duplicate_legs_skipped_total",
                       "Repartitioned legs seen before (replayed after a "
                       "crash) and skipped."));
+    TXFLAG_ASSIGN_OR_RETURN(
+        repeated_legs,
+        r->GetCounter("txflag_repeated_legs_skipped_total",
+                      "Legs of a payment delivered twice upstream (the same "
+                      "id, time, direction, counterparty and amount as one "
+                      "the account's state holds) and skipped."));
     TXFLAG_ASSIGN_OR_RETURN(
         dead_letters, r->GetCounter("txflag_dead_letters_total",
                                     "Records sent to the dead-letter topic."));
@@ -1032,6 +1039,11 @@ absl::StatusOr<std::unique_ptr<Task>> Runner::OpenTask(int32_t partition) {
     options.evaluation_sample_every = 64;
     options.on_rule_evaluation = [histogram](double seconds) {
       histogram->Observe(seconds);
+    };
+  }
+  if (metrics_.repeated_legs != nullptr) {
+    options.on_repeated_leg = [counter = metrics_.repeated_legs] {
+      counter->Increment();
     };
   }
   engine::StateStore* store = o_.store;

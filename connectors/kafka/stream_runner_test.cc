@@ -263,6 +263,50 @@ TEST_P(StreamRunnerModes, PartitionBehindASlowBrokerIsNotTakenForIdle) {
   ExpectNoDeadLetters(cluster, e.summary.dead_letters);
 }
 
+// An upstream that delivers at least once sends some payments twice, here
+// one to each input partition. Both copies are read and processed, but the
+// accounts' windows count the payment once: the default pack keeps a
+// 1,000 DKK mobile transfer on both sides (small_transfers_out for the
+// payer, small_transfers_in for the payee), so 2 legs are skipped.
+TEST_P(StreamRunnerModes, APaymentDeliveredTwiceIsCountedOnce) {
+  RunningEngine e;
+  ASSERT_NO_FATAL_FAILURE(e.Create(GetParam(), 2));
+  ASSERT_NO_FATAL_FAILURE(e.Start());
+  engine::Counter* processed = ProcessedCounter(&e.registry);
+  ASSERT_NE(processed, nullptr);
+  auto repeated = e.registry.GetCounter(
+      "txflag_repeated_legs_skipped_total",
+      "Legs of a payment delivered twice upstream (the same id, time, "
+      "direction, counterparty and amount as one the account's state holds) "
+      "and skipped.");
+  ASSERT_TRUE(repeated.ok()) << repeated.status();
+
+  Payment p;
+  p.set_id("pay-1");
+  p.mutable_timestamp()->set_seconds(1700000000);
+  p.set_channel(Payment::MOBILE);
+  p.set_debtor_account("DK00BUYER");
+  p.set_creditor_account("DK00VICTIM");
+  p.set_amount_minor(100000);  // 1,000 DKK
+  p.set_currency("DKK");
+  RawProducer producer(e.cluster());
+  producer.Send("payments", 0, p.SerializeAsString());
+  producer.Send("payments", 1, p.SerializeAsString());
+  producer.Flush();
+  const uint64_t records = GetParam() == StreamMode::kInProcess ? 2 : 4;
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        return processed->value() >= records && (*repeated)->value() >= 2;
+      },
+      std::chrono::seconds(20)))
+      << processed->value() << " processed, " << (*repeated)->value()
+      << " repeated legs";
+  ASSERT_TRUE(e.Stop().ok()) << e.status;
+  EXPECT_EQ(e.summary.records_processed, static_cast<int64_t>(records));
+  EXPECT_EQ((*repeated)->value(), 2u);
+  ExpectNoDeadLetters(e.cluster(), e.summary.dead_letters);
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Modes, StreamRunnerModes,
     ::testing::Values(StreamMode::kInProcess, StreamMode::kRepartition),
