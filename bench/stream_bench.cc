@@ -159,6 +159,13 @@ void Trace(const char* what, Clock::time_point start,
     if (max_lag >= 0)
       worst = Fmt(" worst input lag %.0f %s", max_lag,
                   worst.substr(0, worst.find(',')).c_str());
+    // Records waiting for the watermark (the gauge, set at each commit).
+    const std::string buffered_key = "\ntxflag_reorder_buffered ";
+    if (const size_t at = text.find(buffered_key); at != std::string::npos) {
+      absl::StrAppend(&worst,
+                      Fmt(" buffered %.0f",
+                          std::atof(text.c_str() + at + buffered_key.size())));
+    }
   }
   // Cores by thread name since the previous trace line.
   static ThreadTimes last_threads;
