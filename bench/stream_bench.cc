@@ -1728,7 +1728,7 @@ int main(int argc, char** argv) {
         "\n  (rates: payments / time from the first consumed message to the "
         "last one processed; the engine's group join and idle exit are not "
         "timed)\n\n  target: engine >= %.2f of the bare consumer, judged on "
-        "the median of the %d rounds' (a round whose bare consumer failed has "
+        "the median over %d rounds (a round whose bare consumer failed has "
         "no ceiling and is left out)\n",
         kTargetRatio, flags.rounds);
     bool first_median = true;

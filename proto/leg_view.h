@@ -9,9 +9,12 @@
 // of it.
 //
 //   std::string value;
-//   txflag::v1::AppendLegWire({LegSide::kDebit, "payments/3@17", bytes},
-//   &value); txflag::v1::LegView leg; if (txflag::v1::ReadLeg(value, &leg)) ...
-//   leg.payment is `bytes` ...
+//   AppendLegWire({LegSide::kDebit, "payments/3@17", bytes}, &value);
+//   LegView leg;
+//   RepartitionLeg scratch;  // for the uncommon forms protobuf reads
+//   if (ReadLeg(value, &leg, &scratch)) {
+//     ... leg.payment is `bytes` ...
+//   }
 #ifndef TXFLAG_PROTO_LEG_VIEW_H_
 #define TXFLAG_PROTO_LEG_VIEW_H_
 
